@@ -1,0 +1,1 @@
+"""The hot path: typed Cython over preallocated numpy buffers. Imports nothing of the shell."""

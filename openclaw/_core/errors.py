@@ -1,0 +1,42 @@
+"""Typed errors of the hot path.
+
+Defined inside ``_core`` so the Cython modules depend on nothing of the shell; ``openclaw.errors``
+re-exports them. Every error names the field and the value that was rejected.
+"""
+
+from __future__ import annotations
+
+
+class OpenclawError(Exception):
+    """Base class of every error openclaw raises on purpose."""
+
+
+class BookError(OpenclawError, ValueError):
+    """Input an order book refused; the book is left exactly as it was."""
+
+
+class PriceParseError(BookError):
+    """A price or size that is not an exact, finite, non-negative multiple of its tick/lot."""
+
+    def __init__(self, field: str, value: object, reason: str, detail: str = "") -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        msg = f"invalid {field} {value!r}: {reason}"
+        if detail:
+            msg += f" ({detail})"
+        super().__init__(msg)
+
+
+class LevelFormatError(BookError):
+    """A level that is not a (price, size) pair, or a side that is not a sequence of them."""
+
+    def __init__(self, field: str, value: object, detail: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = "format"
+        super().__init__(f"invalid {field} {value!r}: {detail}")
+
+
+class CapacityError(BookError):
+    """A capacity, depth or book id outside what was allocated."""

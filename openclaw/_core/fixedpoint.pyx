@@ -1,0 +1,278 @@
+"""Exact decimal strings -> int64 ticks/lots.
+
+Venues send prices and sizes as decimal strings ("27123.45", "0.00012000", "1e-5"). They are
+parsed here once, digit by digit, into an integer mantissa and a power of ten, then divided by the
+instrument's tick or lot exactly; no float is ever involved, so "0.1" + "0.2" style errors cannot
+creep into a book. Floats (from user code) are accepted when they sit on the grid to 1e-6 units.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.float cimport PyFloat_AS_DOUBLE
+from openclaw._core.typedefs cimport int64_t
+from libc.math cimport isfinite, llround, fabs, signbit
+
+from openclaw._core.errors import PriceParseError, LevelFormatError
+
+cdef extern from "Python.h":
+    const char* PyUnicode_AsUTF8AndSize(object, Py_ssize_t*) except NULL
+
+cdef extern from *:
+    """
+    #define OC_INT64_MAX 9223372036854775807LL
+    #define OC_UNITS_MAX 4611686018427387903LL
+    #define OC_F64_EXACT 9007199254740992LL
+    """
+    int64_t INT64_MAX "OC_INT64_MAX"
+    # largest value a unit count may reach: leaves headroom for sums and products of levels
+    int64_t UNITS_MAX "OC_UNITS_MAX"
+    int64_t F64_EXACT "OC_F64_EXACT"     # 2**53: integers below it are exact doubles
+
+cdef int MAX_EXP = 400
+
+cdef int64_t POW10[19]
+POW10[0] = 1
+for _i in range(1, 19):
+    POW10[_i] = POW10[_i - 1] * 10
+
+cdef double POW10F[23]
+POW10F[0] = 1.0
+for _i in range(1, 23):
+    POW10F[_i] = POW10F[_i - 1] * 10.0
+
+_REASONS = {
+    PE_EMPTY: "empty",
+    PE_SYNTAX: "syntax",
+    PE_NEGATIVE: "negative",
+    PE_NONFINITE: "nonfinite",
+    PE_OVERFLOW: "overflow",
+    PE_NOT_MULTIPLE: "not_multiple",
+}
+
+
+cdef int parse_decimal(const char* s, Py_ssize_t n, int64_t* digits, int* exp10) noexcept nogil:
+    """Parse ``[+]digits[.digits][(e|E)[+-]digits]`` into digits * 10**exp10 (digits >= 0)."""
+    cdef Py_ssize_t i = 0
+    cdef int64_t d = 0
+    cdef int x = 0
+    cdef int nd = 0          # digits seen (mantissa)
+    cdef int seen_point = 0
+    cdef int ex = 0, ex_sign = 1, ex_digits = 0
+    cdef char c
+    if n == 0:
+        return PE_EMPTY
+    c = s[0]
+    if c == c'-':
+        return PE_NEGATIVE
+    if c == c'+':
+        i = 1
+    if i < n and (s[i] == c'n' or s[i] == c'N' or s[i] == c'i' or s[i] == c'I'):
+        return PE_NONFINITE
+    while i < n:
+        c = s[i]
+        if c'0' <= c <= c'9':
+            nd += 1
+            if d <= (INT64_MAX - 9) // 10:
+                d = d * 10 + (c - c'0')
+                if seen_point:
+                    x -= 1
+            elif c == c'0':
+                if not seen_point:
+                    x += 1       # an integer digit that does not fit: scale instead
+            else:
+                return PE_OVERFLOW
+        elif c == c'.':
+            if seen_point:
+                return PE_SYNTAX
+            seen_point = 1
+        elif c == c'e' or c == c'E':
+            break
+        else:
+            return PE_SYNTAX
+        i += 1
+    if nd == 0:
+        return PE_SYNTAX
+    if i < n:                       # exponent
+        i += 1
+        if i < n and (s[i] == c'+' or s[i] == c'-'):
+            if s[i] == c'-':
+                ex_sign = -1
+            i += 1
+        while i < n:
+            c = s[i]
+            if not (c'0' <= c <= c'9'):
+                return PE_SYNTAX
+            if ex < 100000:
+                ex = ex * 10 + (c - c'0')
+            ex_digits += 1
+            i += 1
+        if ex_digits == 0:
+            return PE_SYNTAX
+        if ex > MAX_EXP:
+            if d == 0:
+                ex = 0
+            elif ex_sign > 0:
+                return PE_OVERFLOW
+            else:
+                return PE_NOT_MULTIPLE
+        x += ex_sign * ex
+    digits[0] = d
+    exp10[0] = x
+    return PE_OK
+
+
+cdef inline int scale_digits(int64_t d, int k, const Scale* sc, int64_t* out) noexcept nogil:
+    """out = d * 10**k / sc.m exactly, or an error code."""
+    cdef int64_t num, div
+    if d == 0:
+        out[0] = 0
+        return PE_OK
+    # strip trailing zeros so that exact values with long zero tails never overflow
+    while k < 0 and d % 10 == 0:
+        d //= 10
+        k += 1
+    if k >= 0:
+        if k > 18:
+            return PE_OVERFLOW
+        if d > UNITS_MAX // POW10[k]:
+            # d * 10**k overflows; it may still be a multiple of a large m, but any such
+            # value exceeds UNITS_MAX in units unless m is enormous: refuse
+            return PE_OVERFLOW
+        num = d * POW10[k]
+        if num % sc.m != 0:
+            return PE_NOT_MULTIPLE
+        num //= sc.m
+    else:
+        if -k > 18:
+            return PE_NOT_MULTIPLE
+        div = POW10[-k]
+        if d % div != 0:
+            return PE_NOT_MULTIPLE
+        num = d // div
+        if num % sc.m != 0:
+            return PE_NOT_MULTIPLE
+        num //= sc.m
+    if num > UNITS_MAX:
+        return PE_OVERFLOW
+    out[0] = num
+    return PE_OK
+
+
+cdef int parse_units(const char* s, Py_ssize_t n, const Scale* sc, int64_t* out) noexcept nogil:
+    """Parse a decimal string into integer units of ``sc`` (ticks or lots), exactly."""
+    cdef int64_t d
+    cdef int x
+    cdef int rc = parse_decimal(s, n, &d, &x)
+    if rc != PE_OK:
+        return rc
+    return scale_digits(d, x + sc.e, sc, out)
+
+
+cdef int float_units(double v, const Scale* sc, int64_t* out) noexcept nogil:
+    """A float on the unit grid (to 1e-6 units) -> integer units."""
+    cdef double u, r
+    if not isfinite(v):
+        return PE_NONFINITE
+    if signbit(v):
+        return PE_NEGATIVE
+    if sc.e <= 22:
+        u = v * POW10F[sc.e] / <double>sc.m
+    else:
+        u = v / sc.value
+    if u > <double>UNITS_MAX:
+        return PE_OVERFLOW
+    r = <double>llround(u)
+    if fabs(u - r) > 1e-6 + r * 1e-15:
+        return PE_NOT_MULTIPLE
+    out[0] = <int64_t>r
+    return PE_OK
+
+
+cdef double units_to_float(int64_t u, const Scale* sc) noexcept nogil:
+    """Units -> the double nearest to the exact decimal value (when u*m < 2**53)."""
+    cdef int64_t p
+    if sc.e <= 22 and u < F64_EXACT // sc.m:
+        p = u * sc.m
+        return <double>p / POW10F[sc.e]
+    return <double>u * sc.value
+
+
+cdef int object_units(object value, const Scale* sc, int64_t* out) except -1:
+    """str / bytes / float / int -> units; returns a ParseError code, -1 on a type error."""
+    cdef Py_ssize_t n
+    cdef const char* s
+    cdef type t = type(value)
+    if t is str:
+        s = PyUnicode_AsUTF8AndSize(value, &n)
+        return parse_units(s, n, sc, out)
+    if t is float:
+        return float_units(PyFloat_AS_DOUBLE(value), sc, out)
+    if t is bytes:
+        return parse_units(PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value), sc, out)
+    if t is int:
+        if value < 0:
+            return PE_NEGATIVE
+        if value > UNITS_MAX:
+            return PE_OVERFLOW
+        return scale_digits(<int64_t>value, sc.e, sc, out)
+    if t is bool:
+        raise LevelFormatError("number", value, "expected str, bytes, float or int")
+    if isinstance(value, float):
+        return float_units(<double>value, sc, out)
+    if isinstance(value, int):
+        return object_units(int(value), sc, out)
+    if isinstance(value, str):
+        return object_units(str(value), sc, out)
+    raise LevelFormatError("number", value, "expected str, bytes, float or int")
+
+
+cdef raise_parse_error(int code, str field, object value):
+    raise PriceParseError(field, value, _REASONS.get(code, "syntax"))
+
+
+cdef int make_scale(object text, Scale* sc) except -1:
+    """Parse a tick or lot size ("0.01", "1e-5", "5") into a Scale."""
+    cdef int64_t d
+    cdef int x
+    cdef int rc
+    cdef bytes b
+    if isinstance(text, float):
+        text = repr(text)
+    if isinstance(text, int) and not isinstance(text, bool):
+        text = str(text)
+    if isinstance(text, str):
+        b = (<str>text).encode("ascii", "replace")
+    elif isinstance(text, bytes):
+        b = text
+    else:
+        raise LevelFormatError("unit", text, "expected a decimal string")
+    rc = parse_decimal(b, len(b), &d, &x)
+    if rc != PE_OK:
+        raise PriceParseError("unit", text, _REASONS.get(rc, "syntax"))
+    if d == 0:
+        raise PriceParseError("unit", text, "zero")
+    while d % 10 == 0:
+        d //= 10
+        x += 1
+    if x >= 0:
+        if x > 18 or d > UNITS_MAX // POW10[x]:
+            raise PriceParseError("unit", text, "overflow")
+        sc.m = d * POW10[x]
+        sc.e = 0
+    else:
+        if -x > 18:
+            raise PriceParseError("unit", text, "overflow", "more than 18 decimals")
+        sc.m = d
+        sc.e = -x
+    sc.value = <double>sc.m / POW10F[sc.e]
+    return 0
+
+
+def to_units(value, unit="1"):
+    """Exact conversion of ``value`` to integer multiples of ``unit`` (for tests and tools)."""
+    cdef Scale sc
+    cdef int64_t out = 0
+    make_scale(unit, &sc)
+    rc = object_units(value, &sc, &out)
+    if rc != PE_OK:
+        raise_parse_error(rc, "value", value)
+    return out

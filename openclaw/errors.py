@@ -1,0 +1,11 @@
+"""Every typed error openclaw raises (the hot-path ones are defined in ``_core``)."""
+
+from openclaw._core.errors import (
+    BookError,
+    CapacityError,
+    LevelFormatError,
+    OpenclawError,
+    PriceParseError,
+)
+
+__all__ = ["BookError", "CapacityError", "LevelFormatError", "OpenclawError", "PriceParseError"]
