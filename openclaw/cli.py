@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="openclaw: low-latency trading core")
-bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks against named baselines, same process.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="openclaw: low-latency trading core"
+)
+bench_app = typer.Typer(
+    no_args_is_help=True, help="Benchmarks against named baselines, in the same process."
+)
 app.add_typer(bench_app, name="bench")
 
 

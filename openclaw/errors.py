@@ -4,8 +4,16 @@ from openclaw._core.errors import (
     BookError,
     CapacityError,
     LevelFormatError,
+    MessageFormatError,
     OpenclawError,
     PriceParseError,
 )
 
-__all__ = ["BookError", "CapacityError", "LevelFormatError", "OpenclawError", "PriceParseError"]
+__all__ = [
+    "BookError",
+    "CapacityError",
+    "LevelFormatError",
+    "MessageFormatError",
+    "OpenclawError",
+    "PriceParseError",
+]

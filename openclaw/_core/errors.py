@@ -40,3 +40,14 @@ class LevelFormatError(BookError):
 
 class CapacityError(BookError):
     """A capacity, depth or book id outside what was allocated."""
+
+
+class MessageFormatError(OpenclawError, ValueError):
+    """A venue message that is not JSON of the expected shape (feeds skip and count it)."""
+
+    def __init__(self, venue: str, detail: str, offset: int = -1) -> None:
+        self.venue = venue
+        self.detail = detail
+        self.offset = offset
+        where = f" at byte {offset}" if offset >= 0 else ""
+        super().__init__(f"malformed {venue} message{where}: {detail}")

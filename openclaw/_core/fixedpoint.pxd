@@ -23,3 +23,4 @@ cdef double units_to_float(int64_t u, const Scale* sc) noexcept nogil
 cdef int object_units(object value, const Scale* sc, int64_t* out) except -1
 cdef int make_scale(object text, Scale* sc) except -1
 cdef raise_parse_error(int code, str field, object value)
+cdef Py_ssize_t format_units(int64_t u, const Scale* sc, char* out) noexcept nogil

@@ -8,7 +8,7 @@ creep into a book. Floats (from user code) are accepted when they sit on the gri
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.float cimport PyFloat_AS_DOUBLE
-from openclaw._core.typedefs cimport int64_t
+from openclaw._core.typedefs cimport int64_t, uint64_t
 from libc.math cimport isfinite, llround, fabs, signbit
 
 from openclaw._core.errors import PriceParseError, LevelFormatError
@@ -276,3 +276,52 @@ def to_units(value, unit="1"):
     if rc != PE_OK:
         raise_parse_error(rc, "value", value)
     return out
+
+
+cdef Py_ssize_t format_units(int64_t u, const Scale* sc, char* out) noexcept nogil:
+    """Write u units as a minimal decimal ("30244", "0.08", "0.0000102"); returns the length.
+
+    ``out`` needs room for 48 bytes. Used where a venue hashes its own minimal strings (OKX).
+    """
+    cdef char tmp[48]
+    cdef Py_ssize_t nd = 0, i, j, z, k = 0, e = sc.e
+    cdef uint64_t v = <uint64_t>u * <uint64_t>sc.m
+    if v == 0:
+        out[0] = c'0'
+        return 1
+    while v > 0:
+        tmp[nd] = <char>(c'0' + v % 10)
+        v //= 10
+        nd += 1
+    # tmp holds the digits in reverse; strip trailing (fractional) zeros
+    i = 0
+    while e > 0 and tmp[i] == c'0':
+        i += 1
+        e -= 1
+    if nd - i <= e:           # 0.000ddd
+        out[k] = c'0'
+        out[k + 1] = c'.'
+        k = 2
+        for z in range(e - (nd - i)):
+            out[k] = c'0'
+            k += 1
+        for j in range(nd - 1, i - 1, -1):
+            out[k] = tmp[j]
+            k += 1
+        return k
+    for j in range(nd - 1, i - 1, -1):
+        out[k] = tmp[j]
+        k += 1
+        if j - i == e and e > 0:
+            out[k] = c'.'
+            k += 1
+    return k
+
+
+def format_decimal(u, unit="1") -> str:
+    """Integer units -> the minimal decimal string (for tests and tools)."""
+    cdef Scale sc
+    cdef char buf[48]
+    make_scale(unit, &sc)
+    cdef Py_ssize_t n = format_units(u, &sc, buf)
+    return buf[:n].decode("ascii")
