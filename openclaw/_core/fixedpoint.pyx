@@ -34,6 +34,13 @@ POW10[0] = 1
 for _i in range(1, 19):
     POW10[_i] = POW10[_i - 1] * 10
 
+# DIGIT_LIMIT[k]: largest d with d * 10**k + 9 <= INT64_MAX; UNITS_LIMIT[k]: d * 10**k <= UNITS_MAX
+cdef int64_t DIGIT_LIMIT[19]
+cdef int64_t UNITS_LIMIT[19]
+for _i in range(19):
+    DIGIT_LIMIT[_i] = (INT64_MAX - 9) // POW10[_i]
+    UNITS_LIMIT[_i] = UNITS_MAX // POW10[_i]
+
 cdef double POW10F[23]
 POW10F[0] = 1.0
 for _i in range(1, 23):
@@ -50,11 +57,16 @@ _REASONS = {
 
 
 cdef int parse_decimal(const char* s, Py_ssize_t n, int64_t* digits, int* exp10) noexcept nogil:
-    """Parse ``[+]digits[.digits][(e|E)[+-]digits]`` into digits * 10**exp10 (digits >= 0)."""
+    """Parse ``[+]digits[.digits][(e|E)[+-]digits]`` into digits * 10**exp10 (digits >= 0).
+
+    Zeros after the point are held back until a non-zero digit follows, so "0.50000000" gives
+    digits=5, exp10=-1: the common venue strings then convert without any division.
+    """
     cdef Py_ssize_t i = 0
     cdef int64_t d = 0
     cdef int x = 0
     cdef int nd = 0          # digits seen (mantissa)
+    cdef int pend = 0        # fractional zeros not yet folded into d
     cdef int seen_point = 0
     cdef int ex = 0, ex_sign = 1, ex_digits = 0
     cdef char c
@@ -71,13 +83,19 @@ cdef int parse_decimal(const char* s, Py_ssize_t n, int64_t* digits, int* exp10)
         c = s[i]
         if c'0' <= c <= c'9':
             nd += 1
-            if d <= (INT64_MAX - 9) // 10:
+            if seen_point:
+                if c == c'0':
+                    pend += 1
+                else:
+                    if pend >= 18 or d > DIGIT_LIMIT[pend + 1]:
+                        return PE_NOT_MULTIPLE     # more precision than any unit can hold
+                    d = d * POW10[pend + 1] + (c - c'0')
+                    x -= pend + 1
+                    pend = 0
+            elif d <= DIGIT_LIMIT[1]:
                 d = d * 10 + (c - c'0')
-                if seen_point:
-                    x -= 1
             elif c == c'0':
-                if not seen_point:
-                    x += 1       # an integer digit that does not fit: scale instead
+                x += 1       # an integer digit that does not fit: scale instead
             else:
                 return PE_OVERFLOW
         elif c == c'.':
@@ -121,38 +139,29 @@ cdef int parse_decimal(const char* s, Py_ssize_t n, int64_t* digits, int* exp10)
 
 
 cdef inline int scale_digits(int64_t d, int k, const Scale* sc, int64_t* out) noexcept nogil:
-    """out = d * 10**k / sc.m exactly, or an error code."""
+    """out = d * 10**k / sc.m exactly, or an error code (no division in the common case)."""
     cdef int64_t num, div
     if d == 0:
         out[0] = 0
         return PE_OK
-    # strip trailing zeros so that exact values with long zero tails never overflow
-    while k < 0 and d % 10 == 0:
-        d //= 10
-        k += 1
     if k >= 0:
-        if k > 18:
-            return PE_OVERFLOW
-        if d > UNITS_MAX // POW10[k]:
-            # d * 10**k overflows; it may still be a multiple of a large m, but any such
-            # value exceeds UNITS_MAX in units unless m is enormous: refuse
+        if k > 18 or d > UNITS_LIMIT[k]:
             return PE_OVERFLOW
         num = d * POW10[k]
-        if num % sc.m != 0:
-            return PE_NOT_MULTIPLE
-        num //= sc.m
     else:
-        if -k > 18:
+        # strip trailing zeros (values like "100e-2"), then the rest must divide exactly
+        while k < 0 and d % 10 == 0:
+            d //= 10
+            k += 1
+        if k < 0:
             return PE_NOT_MULTIPLE
-        div = POW10[-k]
-        if d % div != 0:
-            return PE_NOT_MULTIPLE
-        num = d // div
+        if k > 18 or d > UNITS_LIMIT[k]:
+            return PE_OVERFLOW
+        num = d * POW10[k]
+    if sc.m != 1:
         if num % sc.m != 0:
             return PE_NOT_MULTIPLE
         num //= sc.m
-    if num > UNITS_MAX:
-        return PE_OVERFLOW
     out[0] = num
     return PE_OK
 
