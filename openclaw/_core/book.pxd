@@ -47,6 +47,7 @@ cdef class BookSet:
     cdef lot_t* s_qty
     cdef int8_t* s_side
     cdef SortItem* s_items
+    cdef int8_t* s_skip
     cdef Py_ssize_t s_cap
     cdef int reserve(self, Py_ssize_t n) except -1
     cdef BookMeta* get(self, Py_ssize_t book_id) except NULL

@@ -32,6 +32,7 @@ cnp.import_array()
 DEF LINEAR_STEPS = 32
 
 STATE_NAMES = ("SYNCING", "LIVE", "STALE", "RESYNCING")
+cdef type ndarray = np.ndarray
 
 
 cdef ns_t now_ns() noexcept nogil:
@@ -41,26 +42,52 @@ cdef ns_t now_ns() noexcept nogil:
 
 
 cdef inline int64_t side_search(const Side* s, tick_t p) noexcept nogil:
-    """Index i of the last level whose key <= key(p) (-1 if none): p is at i if px[i] == p."""
+    """Index i of the last level whose key <= key(p) (-1 if none): p is at i if px[i] == p.
+
+    Scans linearly from the top (where most changes land) for a few steps, then bisects.
+    """
     cdef int64_t i = s.n - 1
-    cdef int64_t key = s.sgn * p
+    cdef int64_t stop = i - LINEAR_STEPS
+    cdef const tick_t* px = s.px
     cdef int64_t lo, hi, mid
-    cdef int steps = 0
-    while i >= 0 and s.sgn * s.px[i] > key:
-        i -= 1
-        steps += 1
-        if steps == LINEAR_STEPS:
-            # bisect in [0, i]: find the last index with key <= key(p)
+    if stop < -1:
+        stop = -1
+    if s.sgn > 0:       # bids: ascending prices, best (highest) last
+        while i > stop and px[i] > p:
+            i -= 1
+        if i == stop and stop >= 0 and px[i] > p:
             lo = 0
-            hi = i          # candidates 0..i; answer in -1..i
+            hi = i
             while lo <= hi:
                 mid = (lo + hi) >> 1
-                if s.sgn * s.px[mid] > key:
+                if px[mid] > p:
+                    hi = mid - 1
+                else:
+                    lo = mid + 1
+            return hi
+    else:               # asks: descending prices, best (lowest) last
+        while i > stop and px[i] < p:
+            i -= 1
+        if i == stop and stop >= 0 and px[i] < p:
+            lo = 0
+            hi = i
+            while lo <= hi:
+                mid = (lo + hi) >> 1
+                if px[mid] < p:
                     hi = mid - 1
                 else:
                     lo = mid + 1
             return hi
     return i
+
+
+cdef inline bint side_update(Side* s, tick_t p, lot_t q) noexcept nogil:
+    """Change the size of a present level; False (and nothing done) if p is not in the book."""
+    cdef int64_t i = side_search(s, p)
+    if i >= 0 and s.px[i] == p:
+        s.qty[i] = q
+        return True
+    return False
 
 
 cdef int side_set(Side* s, tick_t p, lot_t q) noexcept nogil:
@@ -158,6 +185,7 @@ cdef class BookSet:
         self.s_qty = NULL
         self.s_side = NULL
         self.s_items = NULL
+        self.s_skip = NULL
         self.reserve(4096)
 
     def __dealloc__(self):
@@ -166,6 +194,7 @@ cdef class BookSet:
         PyMem_Free(self.s_qty)
         PyMem_Free(self.s_side)
         PyMem_Free(self.s_items)
+        PyMem_Free(self.s_skip)
 
     cdef int reserve(self, Py_ssize_t n) except -1:
         """Grow the scratch buffer (rare: only for messages larger than any seen before)."""
@@ -176,10 +205,11 @@ cdef class BookSet:
             cap = cap * 2 if cap else 4096
         self.s_px = <tick_t*>PyMem_Realloc(self.s_px, cap * sizeof(tick_t))
         self.s_items = <SortItem*>PyMem_Realloc(self.s_items, cap * sizeof(SortItem))
+        self.s_skip = <int8_t*>PyMem_Realloc(self.s_skip, cap * sizeof(int8_t))
         self.s_qty = <lot_t*>PyMem_Realloc(self.s_qty, cap * sizeof(lot_t))
         self.s_side = <int8_t*>PyMem_Realloc(self.s_side, cap * sizeof(int8_t))
         if (self.s_px == NULL or self.s_qty == NULL or self.s_side == NULL
-                or self.s_items == NULL):
+                or self.s_items == NULL or self.s_skip == NULL):
             raise MemoryError()
         self.s_cap = cap
         return 0
@@ -286,8 +316,40 @@ cdef class BookSet:
                 s.n = keep
                 start += count
         else:
+            # A message states the final size of each level it lists. Levels repeated in the
+            # message count once (the last one); deletes go first so that a full side frees
+            # room before the inserts arrive (the drop rule then keeps the best levels).
+            if n <= 32:
+                for i in range(n):
+                    self.s_skip[i] = 0
+                    for j in range(i + 1, n):
+                        if self.s_px[j] == self.s_px[i] and self.s_side[j] == self.s_side[i]:
+                            self.s_skip[i] = 1
+                            break
+            else:
+                items = self.s_items
+                for i in range(n):
+                    items[i].qty = 0
+                    items[i].side = self.s_side[i]
+                    items[i].key = self.s_px[i]
+                    items[i].ord = i
+                    self.s_skip[i] = 0
+                qsort(items, n, sizeof(SortItem), cmp_items)
+                for i in range(n - 1):
+                    if items[i + 1].side == items[i].side and items[i + 1].key == items[i].key:
+                        self.s_skip[items[i].ord] = 1
             for i in range(n):
-                side_set(&m.side[self.s_side[i]], self.s_px[i], self.s_qty[i])
+                if self.s_qty[i] == 0 and not self.s_skip[i]:
+                    side_set(&m.side[self.s_side[i]], self.s_px[i], 0)
+            # size changes of present levels next (they never drop anything), inserts last:
+            # the drops then equal the levels that do not fit, whatever the message order
+            for i in range(n):
+                if self.s_qty[i] != 0 and not self.s_skip[i]:
+                    if side_update(&m.side[self.s_side[i]], self.s_px[i], self.s_qty[i]):
+                        self.s_skip[i] = 1
+            for i in range(n):
+                if self.s_qty[i] != 0 and not self.s_skip[i]:
+                    side_set(&m.side[self.s_side[i]], self.s_px[i], self.s_qty[i])
         m.seq = seq
         m.exch_ts = exch_ts
         m.recv_ts = recv_ts if recv_ts != 0 else now_ns()
@@ -324,8 +386,8 @@ cdef Py_ssize_t parse_side(BookSet bs, BookMeta* m, object levels, int8_t side,
     cdef int rc
     if levels is None:
         return pos
-    if isinstance(levels, np.ndarray):
-        if levels.ndim != 2 or levels.shape[1] < 2:
+    if type(levels) is not list and type(levels) is not tuple and isinstance(levels, ndarray):
+        if levels.ndim != 2 or levels.shape[1] != 2:
             raise LevelFormatError("levels", levels.shape, "expected an array of shape (k, 2)")
         arr = np.ascontiguousarray(levels, dtype=np.float64)
         n = arr.shape[0]
@@ -354,13 +416,13 @@ cdef Py_ssize_t parse_side(BookSet bs, BookMeta* m, object levels, int8_t side,
             lv = <object>PyList_GET_ITEM(levels, i)
         else:
             lv = <object>PyTuple_GET_ITEM(levels, i)
-        if type(lv) is tuple and PyTuple_GET_SIZE(lv) >= 2:
+        if type(lv) is tuple and PyTuple_GET_SIZE(lv) == 2:
             level_units(m, <object>PyTuple_GET_ITEM(lv, 0), <object>PyTuple_GET_ITEM(lv, 1),
                         &bs.s_px[pos], &bs.s_qty[pos])
-        elif type(lv) is list and PyList_GET_SIZE(lv) >= 2:
+        elif type(lv) is list and PyList_GET_SIZE(lv) == 2:
             level_units(m, <object>PyList_GET_ITEM(lv, 0), <object>PyList_GET_ITEM(lv, 1),
                         &bs.s_px[pos], &bs.s_qty[pos])
-        elif isinstance(lv, (tuple, list, np.ndarray)) and len(lv) >= 2:
+        elif isinstance(lv, (tuple, list, ndarray)) and len(lv) == 2:
             level_units(m, lv[0], lv[1], &bs.s_px[pos], &bs.s_qty[pos])
         else:
             raise LevelFormatError("level", lv, "expected a (price, size) pair")

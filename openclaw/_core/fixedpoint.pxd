@@ -15,6 +15,7 @@ cdef enum ParseError:
     PE_NONFINITE = 4
     PE_OVERFLOW = 5
     PE_NOT_MULTIPLE = 6
+    PE_LOST = 7          # internal: more than 18 significant digits (parse_decimal only)
 
 cdef int parse_decimal(const char* s, Py_ssize_t n, int64_t* digits, int* exp10) noexcept nogil
 cdef int parse_units(const char* s, Py_ssize_t n, const Scale* sc, int64_t* out) noexcept nogil

@@ -67,6 +67,7 @@ cdef int parse_decimal(const char* s, Py_ssize_t n, int64_t* digits, int* exp10)
     cdef int x = 0
     cdef int nd = 0          # digits seen (mantissa)
     cdef int pend = 0        # fractional zeros not yet folded into d
+    cdef int lost = 0        # a non-zero digit beyond 18 significant ones was dropped
     cdef int seen_point = 0
     cdef int ex = 0, ex_sign = 1, ex_digits = 0
     cdef char c
@@ -86,18 +87,23 @@ cdef int parse_decimal(const char* s, Py_ssize_t n, int64_t* digits, int* exp10)
             if seen_point:
                 if c == c'0':
                     pend += 1
-                else:
-                    if pend >= 18 or d > DIGIT_LIMIT[pend + 1]:
-                        return PE_NOT_MULTIPLE     # more precision than any unit can hold
-                    d = d * POW10[pend + 1] + (c - c'0')
+                elif d == 0:           # leading zeros: only the exponent moves
+                    d = c - c'0'
                     x -= pend + 1
                     pend = 0
+                elif not lost:
+                    if pend >= 18 or d > DIGIT_LIMIT[pend + 1]:
+                        lost = 1           # more than 18 significant digits: keep magnitude
+                    else:
+                        d = d * POW10[pend + 1] + (c - c'0')
+                        x -= pend + 1
+                        pend = 0
             elif d <= DIGIT_LIMIT[1]:
                 d = d * 10 + (c - c'0')
-            elif c == c'0':
-                x += 1       # an integer digit that does not fit: scale instead
             else:
-                return PE_OVERFLOW
+                x += 1       # an integer digit that does not fit: scale instead
+                if c != c'0':
+                    lost = 1
         elif c == c'.':
             if seen_point:
                 return PE_SYNTAX
@@ -135,7 +141,7 @@ cdef int parse_decimal(const char* s, Py_ssize_t n, int64_t* digits, int* exp10)
         x += ex_sign * ex
     digits[0] = d
     exp10[0] = x
-    return PE_OK
+    return PE_LOST if lost else PE_OK
 
 
 cdef inline int scale_digits(int64_t d, int k, const Scale* sc, int64_t* out) noexcept nogil:
@@ -171,6 +177,10 @@ cdef int parse_units(const char* s, Py_ssize_t n, const Scale* sc, int64_t* out)
     cdef int64_t d
     cdef int x
     cdef int rc = parse_decimal(s, n, &d, &x)
+    if rc == PE_LOST:
+        # too many significant digits: too big for int64 units, or finer than the unit
+        rc = scale_digits(d, x + sc.e, sc, out)
+        return PE_OVERFLOW if rc == PE_OVERFLOW else PE_NOT_MULTIPLE
     if rc != PE_OK:
         return rc
     return scale_digits(d, x + sc.e, sc, out)
@@ -179,20 +189,24 @@ cdef int parse_units(const char* s, Py_ssize_t n, const Scale* sc, int64_t* out)
 cdef int float_units(double v, const Scale* sc, int64_t* out) noexcept nogil:
     """A float on the unit grid (to 1e-6 units) -> integer units."""
     cdef double u, r
+    cdef int64_t k
     if not isfinite(v):
         return PE_NONFINITE
     if signbit(v):
         return PE_NEGATIVE
     if sc.e <= 22:
-        u = v * POW10F[sc.e] / <double>sc.m
+        u = v * POW10F[sc.e]
+        if sc.m != 1:
+            u = u / <double>sc.m
     else:
         u = v / sc.value
     if u > <double>UNITS_MAX:
         return PE_OVERFLOW
-    r = <double>llround(u)
-    if fabs(u - r) > 1e-6 + r * 1e-15:
+    k = <int64_t>(u + 0.5)
+    r = u - <double>k
+    if r > 1e-6 + u * 1e-15 or r < -1e-6 - u * 1e-15:
         return PE_NOT_MULTIPLE
-    out[0] = <int64_t>r
+    out[0] = k
     return PE_OK
 
 
@@ -255,6 +269,8 @@ cdef int make_scale(object text, Scale* sc) except -1:
     else:
         raise LevelFormatError("unit", text, "expected a decimal string")
     rc = parse_decimal(b, len(b), &d, &x)
+    if rc == PE_LOST:
+        raise PriceParseError("unit", text, "overflow", "more than 18 significant digits")
     if rc != PE_OK:
         raise PriceParseError("unit", text, _REASONS.get(rc, "syntax"))
     if d == 0:

@@ -104,14 +104,15 @@ cdef enum:
     K_TYPE           # Bybit "type"
     K_TOPIC          # Bybit "topic"
     K_EVENT          # OKX "event"
+    K_RESULT         # Bybit REST "result"
     N_KEYS
 
-cdef const char* KEY_NAMES[22]
+cdef const char* KEY_NAMES[23]
 KEY_NAMES[:] = [b"e", b"E", b"s", b"U", b"u", b"pu", b"b", b"a", b"data", b"lastUpdateId",
                 b"bids", b"asks", b"arg", b"instId", b"action", b"ts", b"checksum", b"seqId",
-                b"prevSeqId", b"type", b"topic", b"event"]
-cdef Py_ssize_t KEY_LENS[22]
-for _k in range(22):
+                b"prevSeqId", b"type", b"topic", b"event", b"result"]
+cdef Py_ssize_t KEY_LENS[23]
+for _k in range(23):
     KEY_LENS[_k] = len(KEY_NAMES[_k])
 
 
@@ -188,6 +189,12 @@ cdef inline bint value_is(const char* b, Py_ssize_t i, Py_ssize_t n, const char*
     """Is the value at i the string ``s``?"""
     return (i >= 0 and i + ln + 2 <= n and b[i] == c'"' and memcmp(b + i + 1, s, ln) == 0
             and b[i + 1 + ln] == c'"')
+
+
+cdef inline bint has_prefix(const char* b, Py_ssize_t i, Py_ssize_t n, const char* s,
+                            Py_ssize_t ln) noexcept nogil:
+    """Does the string value at i start with ``s``?"""
+    return i >= 0 and i + ln + 1 <= n and b[i] == c'"' and memcmp(b + i + 1, s, ln) == 0
 
 
 cdef inline Py_ssize_t string_span(const char* b, Py_ssize_t i, Py_ssize_t n,
@@ -408,8 +415,8 @@ cdef class DepthDecoder:
         """Parse one raw frame (bytes or str). Raises MessageFormatError / PriceParseError."""
         cdef const char* b
         cdef Py_ssize_t n, end, j
-        cdef Py_ssize_t at[22]
-        cdef Py_ssize_t sub[22]
+        cdef Py_ssize_t at[23]
+        cdef Py_ssize_t sub[23]
         cdef Py_ssize_t bi = -1, ai = -1
         cdef int64_t v
         if isinstance(raw, str):
@@ -489,7 +496,8 @@ cdef class DepthDecoder:
             bi = sub[K_BIDS]
             ai = sub[K_ASKS]
         else:   # Bybit
-            if at[K_TOPIC] < 0 or at[K_DATA] < 0:
+            if at[K_TOPIC] < 0 or at[K_DATA] < 0 or not has_prefix(b, at[K_TOPIC], n,
+                                                                    "orderbook.", 10):
                 return KIND_OTHER
             if value_is(b, at[K_TYPE], n, "snapshot", 8):
                 self.kind = KIND_SNAPSHOT
@@ -513,26 +521,50 @@ cdef class DepthDecoder:
         return self.kind
 
     def decode_snapshot(self, raw, Py_ssize_t book_id) -> int:
-        """Parse a REST depth snapshot (Binance ``/api/v3/depth``) for ``book_id``."""
+        """Parse a REST depth snapshot for ``book_id``: Binance ``/api/v3/depth``
+        (``lastUpdateId``), OKX ``/api/v5/market/books`` (``data[0].seqId``) or Bybit
+        ``/v5/market/orderbook`` (``result.u``). ``last_id`` gets the snapshot's sequence id."""
         cdef const char* b
-        cdef Py_ssize_t n, j
-        cdef Py_ssize_t at[22]
-        cdef int64_t v
+        cdef Py_ssize_t n, j, bi, ai, k
+        cdef Py_ssize_t at[23]
+        cdef Py_ssize_t sub[23]
+        cdef int64_t v = -1
         self.bookset.book(book_id)
         if isinstance(raw, str):
             raw = (<str>raw).encode()
+        if not isinstance(raw, bytes):
+            raw = bytes(raw)
         b = PyBytes_AS_STRING(raw)
         n = PyBytes_GET_SIZE(raw)
         self.bookset.reserve(n // 6 + 16)
         self.pending = False
         for j in range(N_KEYS):
             at[j] = -1
+            sub[j] = -1
         if walk_object(b, 0, n, at) < 0:
             self._fail("snapshot is not a JSON object", 0)
-        if parse_int(b, at[K_LAST_UPDATE], n, &v) < 0:
-            self._fail("snapshot without lastUpdateId", at[K_LAST_UPDATE])
-        if at[K_BIDS] < 0 or at[K_ASKS] < 0:
-            self._fail("snapshot without bids/asks", 0)
+        if self.venue == VENUE_BINANCE:
+            if parse_int(b, at[K_LAST_UPDATE], n, &v) < 0:
+                self._fail("snapshot without lastUpdateId", at[K_LAST_UPDATE])
+            bi = at[K_BIDS]
+            ai = at[K_ASKS]
+        elif self.venue == VENUE_OKX:
+            k = ws(b, at[K_DATA], n) if at[K_DATA] >= 0 else n
+            if k >= n or b[k] != c'[' or walk_object(b, k + 1, n, sub) < 0:
+                self._fail("snapshot without data[0]", k)
+            if parse_int(b, sub[K_SEQ_ID], n, &v) < 0:
+                self._fail("snapshot without seqId", sub[K_SEQ_ID])
+            bi = sub[K_BIDS]
+            ai = sub[K_ASKS]
+        else:
+            if at[K_RESULT] < 0 or walk_object(b, at[K_RESULT], n, sub) < 0:
+                self._fail("snapshot without result", at[K_RESULT])
+            if parse_int(b, sub[K_U], n, &v) < 0:
+                self._fail("snapshot without u", sub[K_U])
+            bi = sub[K_B]
+            ai = sub[K_A]
+        if bi < 0 or ai < 0:
+            self._fail("snapshot without both sides", 0)
         self.kind = KIND_SNAPSHOT
         self.book_id = book_id
         self.first_id = -1
@@ -540,7 +572,7 @@ cdef class DepthDecoder:
         self.last_id = v
         self.exch_ts = 0
         self.has_checksum = False
-        self._levels(b, n, at[K_BIDS], at[K_ASKS])
+        self._levels(b, n, bi, ai)
         self.pending = True
         return KIND_SNAPSHOT
 
