@@ -1,0 +1,162 @@
+"""Binance spot diff-depth feed, synchronised with the REST snapshot as Binance documents it.
+
+Procedure (protocols.md 1.5): buffer stream events; fetch the REST snapshot; refetch if it is
+older than the first buffered event; drop events with ``u <= lastUpdateId``; then apply events
+while ``U <= id + 1`` (an event with ``u <= id`` is stale and ignored, one with ``U > id + 1``
+means events were lost: resync). Because update ids are global per symbol, the same sync can
+read two connections at once: a connection rollover before Binance's 24-hour cut overlaps the
+old and new sockets, and the duplicates are simply stale.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import aiohttp
+
+from openclaw._core.book import BookSet
+from openclaw.feeds.connection import BookListener, ConnectionConfig, VenueConnection
+from openclaw.feeds.instrument import Instrument
+from openclaw.feeds.state import BookState, FeedCounters
+from openclaw.feeds.sync import (
+    KIND_UPDATE,
+    BookSync,
+    FetchSnapshot,
+    Reconnect,
+    SubscriptionError,
+)
+
+MAX_BUFFER = 10_000     # events kept per symbol while waiting for a snapshot
+
+
+class BinanceSync(BookSync):
+    """Sans-IO Binance book sync (live feed and replay)."""
+
+    venue = "binance"
+
+    def __init__(
+        self,
+        bookset: BookSet,
+        instruments: list[tuple[Instrument, int]],
+        counters: FeedCounters | None = None,
+        auto_units: tuple[str, str] | None = None,
+    ) -> None:
+        self.buffers: dict[int, list[tuple[int, int, bytes]]] = {}
+        super().__init__(bookset, instruments, counters, auto_units)
+
+    def add(self, inst: Instrument, book_id: int) -> None:
+        super().add(inst, book_id)
+        self.buffers[book_id] = []
+
+    def make_instrument(self, symbol: str) -> Instrument:
+        return Instrument("binance", symbol, *self.auto_units)  # type: ignore[misc]
+
+    def reset_pending(self) -> None:
+        for buf in self.buffers.values():
+            buf.clear()
+
+    def on_control(self, raw: bytes) -> bool:
+        if b"serverShutdown" in raw:
+            self.actions.append(Reconnect("serverShutdown"))
+            return True
+        if raw.startswith(b'{"code"') and b'"msg"' in raw:
+            self.fatal = SubscriptionError("binance", raw.decode(errors="replace")[:300])
+            return True
+        return raw.startswith(b"{")
+
+    def on_depth(self, kind: int, book_id: int, raw: bytes | str, recv_ts: int) -> int:
+        dec = self.decoder
+        if kind != KIND_UPDATE:
+            dec.discard()
+            return -1
+        state = self.bookset.state(book_id)
+        if state in (BookState.SYNCING, BookState.RESYNCING):
+            buf = self.buffers[book_id]
+            if len(buf) >= MAX_BUFFER:
+                buf.pop(0)
+            buf.append((dec.first_id, dec.last_id, raw if isinstance(raw, bytes) else raw.encode()))
+            dec.discard()
+            if len(buf) == 1:
+                self.actions.append(FetchSnapshot(book_id, self.instruments[book_id]))
+            return -1
+        return self._live_event(book_id, recv_ts)
+
+    def _live_event(self, book_id: int, recv_ts: int) -> int:
+        """Apply the decoded event to a synced book by the U/u rule."""
+        dec = self.decoder
+        book_seq = self.bookset.book(book_id).seq
+        if dec.last_id <= book_seq:
+            dec.discard()
+            self.counters.duplicates += 1
+            return -1
+        if dec.first_id > book_seq + 1:
+            dec.discard()
+            self.resync(book_id, "gap")
+            return -1
+        return self.apply(book_id, recv_ts)
+
+    def resync(self, book_id: int, cause: str) -> None:
+        super().resync(book_id, cause)
+        self.buffers[book_id].clear()   # the next stream event re-requests a snapshot
+
+    def on_snapshot(self, book_id: int, raw: bytes, recv_ts: int) -> int:
+        """REST snapshot for ``book_id``: load it, then the buffered events that follow it."""
+        if self.bookset.state(book_id) in (BookState.LIVE, BookState.STALE):
+            return -1            # a late answer to an old request: the book is already synced
+        dec = self.decoder
+        dec.decode_snapshot(raw, book_id)
+        buf = self.buffers[book_id]
+        if buf and dec.last_id < buf[0][0] - 1:
+            # older than the stream we hold: fetch again (step 3)
+            dec.discard()
+            self.counters.resync("stale_snapshot")
+            self.actions.append(FetchSnapshot(book_id, self.instruments[book_id]))
+            return -1
+        dec.commit(recv_ts)
+        self.bookset.set_state(book_id, BookState.LIVE)
+        changed = book_id
+        pending, self.buffers[book_id] = buf, []
+        for _first, last, raw_event in pending:
+            if last <= self.bookset.book(book_id).seq:
+                continue                       # already in the snapshot (step 4)
+            dec.decode(raw_event)
+            applied = self._live_event(book_id, recv_ts)
+            if applied < 0 and self.bookset.state(book_id) != BookState.LIVE:
+                return -1                      # a gap inside the buffer: resync requested
+        if self.bookset.book(book_id).is_crossed():
+            self.resync(book_id, "crossed")
+            return -1
+        return changed
+
+
+class BinanceFeed(VenueConnection):
+    """Binance combined diff-depth stream + REST snapshots for a list of instruments."""
+
+    def __init__(
+        self,
+        bookset: BookSet,
+        instruments: list[tuple[Instrument, int]],
+        ws_base: str,
+        rest_base: str,
+        *,
+        speed: str = "@100ms",
+        snapshot_limit: int = 5000,
+        config: ConnectionConfig | None = None,
+        listener: BookListener | None = None,
+        session: aiohttp.ClientSession | None = None,
+        counters: FeedCounters | None = None,
+    ) -> None:
+        if not instruments:
+            raise ValueError("a Binance feed needs at least one instrument")
+        streams = "/".join(f"{inst.symbol.lower()}@depth{speed}" for inst, _ in instruments)
+        url = f"{ws_base.rstrip('/')}/stream?streams={streams}"
+        self.rest_base = rest_base.rstrip("/")
+        self.snapshot_limit = snapshot_limit
+        if config is None:
+            config = ConnectionConfig(max_age=23.5 * 3600)
+        super().__init__(BinanceSync(bookset, instruments, counters), url, config, listener,
+                         session)
+
+    def snapshot_url(self, fetch: FetchSnapshot) -> str:
+        return (f"{self.rest_base}/api/v3/depth?symbol={quote(fetch.instrument.symbol)}"
+                f"&limit={self.snapshot_limit}")
