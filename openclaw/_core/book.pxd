@@ -58,3 +58,4 @@ cdef class OrderBook:
     cdef readonly BookSet bookset
     cdef readonly Py_ssize_t book_id
     cdef BookMeta* m
+    cdef public object wire_decoder    # a one-book DepthDecoder, made on first raw-frame apply

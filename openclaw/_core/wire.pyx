@@ -12,7 +12,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from libc.string cimport memcmp
 
 from openclaw._core.typedefs cimport tick_t, lot_t, int8_t, uint64_t
-from openclaw._core.book cimport BookSet, BookMeta, Side, now_ns
+from openclaw._core.book cimport BookSet, BookMeta, OrderBook, Side, now_ns
 from openclaw._core.fixedpoint cimport (
     Scale, PE_OK, PE_SYNTAX, parse_units, format_units,
 )
@@ -594,20 +594,15 @@ cdef class DepthDecoder:
         return okx_crc(self.bookset.get(book_id), levels)
 
 
-def apply_binance_depth(book, raw) -> None:
+def apply_binance_depth(OrderBook book, raw) -> None:
     """Apply one Binance depthUpdate (raw JSON bytes) to ``book``, without sequence checks.
 
     The one-book path the benchmark measures; feeds use a DepthDecoder and check continuity.
     """
-    cdef DepthDecoder dec = _ONE_BOOK_DECODERS.get(id(book))
+    cdef DepthDecoder dec = book.wire_decoder
     if dec is None:
         dec = DepthDecoder(book.bookset, "binance", book.book_id)
-        _ONE_BOOK_DECODERS[id(book)] = dec
-        _KEEP_ALIVE.append(book)      # ids stay unique while the decoder is cached
+        book.wire_decoder = dec
     if dec.decode(raw) != KIND_UPDATE:
         raise MessageFormatError("binance", "not a depthUpdate event")
     dec.commit()
-
-
-_ONE_BOOK_DECODERS = {}
-_KEEP_ALIVE = []
