@@ -1,6 +1,23 @@
-"""openclaw: a low-latency trading integration core."""
+"""openclaw: a low-latency trading integration core.
 
-from openclaw._core.book import BookSet, OrderBook
+The Cython core is imported lazily, so pure-Python parts (the venue simulators) load without a
+build.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["BookSet", "OrderBook", "__version__"]
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from openclaw._core.book import BookSet, OrderBook
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("BookSet", "OrderBook"):
+        from openclaw._core import book
+
+        return getattr(book, name)
+    raise AttributeError(f"module 'openclaw' has no attribute {name!r}")
