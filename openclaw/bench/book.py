@@ -12,7 +12,8 @@ cannot be loaded).
 Cases (unit in brackets):
   update       one ``(side, price, size)`` level update, size 0 deletes [per op]
   bbo          best bid + best ask, price and size, on the static final book [per read]
-  top10        top 10 levels of both sides as (price, size) pairs [per read]
+  top10        top 10 levels of both sides as (price, size) pairs [per read]; openclaw
+               writes them into preallocated buffers (top_into), the peers build tuples
   message      apply one message of 10-20 pre-parsed float levels [per msg]
   message_bbo  the same, then read the BBO once [per msg]
   json_bbo     Binance depthUpdate bytes -> book -> BBO [per msg]
@@ -200,11 +201,16 @@ class OpenclawAdapter(BookAdapter):
         return b, a
 
     def top10(self, book: Any, n_reads: int) -> BBO:
-        top = book.top
-        r = None
+        """openclaw reads into preallocated (10, 2) buffers (``top_into``): no allocation."""
+        import numpy as np
+
+        bids = np.empty((10, 2), dtype=np.float64)
+        asks = np.empty((10, 2), dtype=np.float64)
+        top_into = book.top_into
+        kb = ka = 0
         for _ in range(n_reads):
-            r = top(10)
-        return r
+            kb, ka = top_into(bids, asks)
+        return bids[:kb], asks[:ka]
 
     def message(self, book: Any, msgs: list[tuple[list[PriceSize], list[PriceSize]]]) -> None:
         apply = book.apply
