@@ -13,6 +13,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import aiohttp
+import orjson
 
 from openclaw._core.book import BookSet
 from openclaw.feeds.connection import BookListener, ConnectionConfig, VenueConnection
@@ -42,6 +43,7 @@ class BinanceSync(BookSync):
         auto_units: tuple[str, str] | None = None,
     ) -> None:
         self.buffers: dict[int, list[tuple[int, int, bytes]]] = {}
+        self.pending_snapshots: dict[int, bytes] = {}   # arrived before the first event
         super().__init__(bookset, instruments, counters, auto_units)
 
     def add(self, inst: Instrument, book_id: int) -> None:
@@ -54,15 +56,26 @@ class BinanceSync(BookSync):
     def reset_pending(self) -> None:
         for buf in self.buffers.values():
             buf.clear()
+        self.pending_snapshots.clear()
+
+    def subscribe(self, book_ids: list[int]) -> None:
+        """The streams are in the URL; ask for every snapshot now, so that an unknown symbol
+        is refused by the REST API at once (the stream itself stays silent for it)."""
+        for book_id in book_ids:
+            if self.bookset.state(book_id) not in (BookState.LIVE, BookState.STALE):
+                self.actions.append(FetchSnapshot(book_id, self.instruments[book_id]))
 
     def on_control(self, raw: bytes) -> bool:
         if b"serverShutdown" in raw:
             self.actions.append(Reconnect("serverShutdown"))
             return True
-        if raw.startswith(b'{"code"') and b'"msg"' in raw:
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return False
+        if isinstance(msg, dict) and ("code" in msg or "error" in msg):
             self.fatal = SubscriptionError("binance", raw.decode(errors="replace")[:300])
-            return True
-        return raw.startswith(b"{")
+        return isinstance(msg, dict)
 
     def on_depth(self, kind: int, book_id: int, raw: bytes | str, recv_ts: int) -> int:
         dec = self.decoder
@@ -76,6 +89,9 @@ class BinanceSync(BookSync):
                 buf.pop(0)
             buf.append((dec.first_id, dec.last_id, raw if isinstance(raw, bytes) else raw.encode()))
             dec.discard()
+            early = self.pending_snapshots.pop(book_id, None)
+            if early is not None:
+                return self.on_snapshot(book_id, early, recv_ts)
             if len(buf) == 1:
                 self.actions.append(FetchSnapshot(book_id, self.instruments[book_id]))
             return -1
@@ -98,15 +114,19 @@ class BinanceSync(BookSync):
     def resync(self, book_id: int, cause: str) -> None:
         super().resync(book_id, cause)
         self.buffers[book_id].clear()   # the next stream event re-requests a snapshot
+        self.pending_snapshots.pop(book_id, None)
 
     def on_snapshot(self, book_id: int, raw: bytes, recv_ts: int) -> int:
         """REST snapshot for ``book_id``: load it, then the buffered events that follow it."""
         if self.bookset.state(book_id) in (BookState.LIVE, BookState.STALE):
             return -1            # a late answer to an old request: the book is already synced
+        buf = self.buffers[book_id]
+        if not buf:
+            self.pending_snapshots[book_id] = raw   # judged against the first event
+            return -1
         dec = self.decoder
         dec.decode_snapshot(raw, book_id)
-        buf = self.buffers[book_id]
-        if buf and dec.last_id < buf[0][0] - 1:
+        if dec.last_id < buf[0][0] - 1:
             # older than the stream we hold: fetch again (step 3)
             dec.discard()
             self.counters.resync("stale_snapshot")

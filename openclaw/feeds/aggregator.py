@@ -1,0 +1,190 @@
+"""Starts the feeds of a set of instruments, owns the BookSet and the merged books.
+
+Subscribers (the signal stage) are told the id of each book that changed and the receive
+timestamp; they read the books in place (no copy). A book that changes is merged into its
+symbol's cross-venue ``MergedBook`` before anyone is notified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiohttp
+
+from openclaw._core.book import BookSet, OrderBook
+from openclaw._core.merge import MergedBook
+from openclaw.feeds.binance import BinanceFeed
+from openclaw.feeds.bybit import BybitFeed
+from openclaw.feeds.connection import ConnectionConfig, VenueConnection
+from openclaw.feeds.instrument import Instrument
+from openclaw.feeds.okx import OkxFeed
+from openclaw.feeds.state import BookState, FeedCounters
+
+log = logging.getLogger("openclaw.feeds")
+
+BookSubscriber = Callable[[int, int], None]     # (book id, receive timestamp ns)
+
+
+@dataclass(frozen=True)
+class VenueEndpoints:
+    """Where a venue is: its WebSocket and REST bases (simulator or live)."""
+
+    ws: str          # Binance ws base, OKX full public URL, Bybit ws base (no /v5/... path)
+    rest: str = ""
+
+
+class Aggregator:
+    """All feeds of a configuration in one BookSet, with merged books per symbol."""
+
+    def __init__(
+        self,
+        instruments: list[Instrument],
+        endpoints: dict[str, VenueEndpoints],
+        *,
+        capacity: int = 5000,
+        merge_depth: int = 10,
+        bybit_depth: int = 50,
+        config: ConnectionConfig | None = None,
+    ) -> None:
+        if not instruments:
+            raise ValueError("the aggregator needs at least one instrument")
+        seen: set[tuple[str, str]] = set()
+        for inst in instruments:
+            if (inst.venue, inst.key) in seen:
+                raise ValueError(f"instrument {inst.venue}:{inst.key} listed twice")
+            seen.add((inst.venue, inst.key))
+            if inst.venue not in endpoints:
+                raise ValueError(f"no endpoints configured for venue {inst.venue!r}")
+        self.instruments = list(instruments)
+        self.endpoints = endpoints
+        self.bookset = BookSet(max_books=len(instruments), capacity=capacity)
+        self.book_ids: dict[tuple[str, str], int] = {}
+        self.instrument_of: dict[int, Instrument] = {}
+        for inst in instruments:
+            book_id = self.bookset.add(inst.tick_size, inst.lot_size)
+            self.book_ids[(inst.venue, inst.key)] = book_id
+            self.instrument_of[book_id] = inst
+        # merged books: one per normalised pair, over its spot books on every venue
+        self.merged: dict[str, MergedBook] = {}
+        self._merge_slot: dict[int, tuple[MergedBook, int]] = {}
+        by_pair: dict[str, list[int]] = {}
+        for book_id, inst in self.instrument_of.items():
+            if inst.category == "spot":
+                by_pair.setdefault(inst.pair, []).append(book_id)
+        for pair, ids in by_pair.items():
+            mb = MergedBook([self.bookset.book(i) for i in ids], depth=merge_depth)
+            self.merged[pair] = mb
+            for slot, i in enumerate(ids):
+                self._merge_slot[i] = (mb, slot)
+        self.merged_venues = {
+            pair: [self.instrument_of[i].venue for i in ids] for pair, ids in by_pair.items()
+        }
+        self.subscribers: list[BookSubscriber] = []
+        self.config = config or ConnectionConfig()
+        self.bybit_depth = bybit_depth
+        self.counters: dict[str, FeedCounters] = {}
+        self.connections: list[VenueConnection] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._session: aiohttp.ClientSession | None = None
+
+    # -- reading ------------------------------------------------------------------------------
+    def book(self, venue: str, key: str) -> OrderBook:
+        """The live book of ``venue``'s instrument ``key`` (a view: no copy)."""
+        try:
+            return self.bookset.book(self.book_ids[(venue, key)])
+        except KeyError:
+            raise KeyError(f"no book for {venue}:{key}") from None
+
+    def state(self, book_id: int) -> BookState:
+        return BookState(self.bookset.state(book_id))
+
+    def subscribe(self, callback: BookSubscriber) -> None:
+        """Call ``callback(book_id, recv_ts_ns)`` after every change of a book."""
+        self.subscribers.append(callback)
+
+    def stats(self) -> dict[str, object]:
+        """Counters per venue connection and the state of every book (for CLI and logs)."""
+        return {
+            "feeds": {name: c.as_dict() for name, c in self.counters.items()},
+            "books": {
+                f"{inst.venue}:{inst.key}": self.state(b).name
+                for b, inst in self.instrument_of.items()
+            },
+        }
+
+    def _on_book(self, book_id: int, recv_ts: int) -> None:
+        slot = self._merge_slot.get(book_id)
+        if slot is not None:
+            slot[0].update(slot[1])
+        for cb in self.subscribers:
+            cb(book_id, recv_ts)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        groups: dict[tuple[str, str], list[tuple[Instrument, int]]] = {}
+        for book_id, inst in self.instrument_of.items():
+            groups.setdefault((inst.venue, inst.category), []).append((inst, book_id))
+        for (venue, category), insts in groups.items():
+            ep = self.endpoints[venue]
+            name = f"{venue}:{category}" if venue == "bybit" else venue
+            counters = self.counters.setdefault(name, FeedCounters())
+            conn: VenueConnection
+            if venue == "binance":
+                conn = BinanceFeed(self.bookset, insts, ep.ws, ep.rest, config=self.config,
+                                   listener=self._on_book, session=self._session,
+                                   counters=counters)
+            elif venue == "okx":
+                conn = OkxFeed(self.bookset, insts, ep.ws, ep.rest, config=self.config,
+                               listener=self._on_book, session=self._session,
+                               counters=counters)
+            else:
+                conn = BybitFeed(self.bookset, insts, ep.ws, category=category,
+                                 depth=self.bybit_depth, config=self.config,
+                                 listener=self._on_book, session=self._session,
+                                 counters=counters)
+            self.connections.append(conn)
+
+    async def start(self) -> None:
+        """Open every connection (one asyncio task each)."""
+        if self._tasks:
+            raise RuntimeError("aggregator already started")
+        self._session = aiohttp.ClientSession()
+        self._build()
+        for conn in self.connections:
+            self._tasks.append(asyncio.create_task(conn.run(), name=f"feed:{conn.sync.venue}"))
+
+    async def wait_live(self, timeout: float = 10.0) -> None:
+        """Wait until every book is LIVE; raises the first feed error, or TimeoutError."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for task in self._tasks:
+                if task.done() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+            if all(self.bookset.state(b) == BookState.LIVE for b in self.instrument_of):
+                return
+            if loop.time() > deadline:
+                waiting = [f"{i.venue}:{i.key}={self.state(b).name}"
+                           for b, i in self.instrument_of.items()
+                           if self.bookset.state(b) != BookState.LIVE]
+                raise TimeoutError(f"books not LIVE after {timeout}s: {', '.join(waiting)}")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        """Close every connection and wait for the tasks to end."""
+        for conn in self.connections:
+            await conn.stop()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(task, 5.0)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+            except Exception as e:  # noqa: BLE001 - already reported by wait_live / logs
+                log.info("feed task ended with %s", e)
+        self._tasks.clear()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
