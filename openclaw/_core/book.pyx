@@ -382,7 +382,7 @@ cdef Py_ssize_t parse_side(BookSet bs, BookMeta* m, object levels, int8_t side,
     """Parse one side's levels into the scratch buffer from ``pos``; returns the new end."""
     cdef Py_ssize_t i, n
     cdef object lv
-    cdef double[:, :] arr
+    cdef const double[:, :] arr
     cdef int rc
     if levels is None:
         return pos
@@ -543,10 +543,9 @@ cdef class OrderBook:
             s = &self.m.side[side]
             k = n if n < s.n else s.n
             for arr in (self.bookset._px, self.bookset._qty):
-                if k == 0:
-                    out.append(arr[b, side, 0:0])
-                else:
-                    out.append(arr[b, side, s.n - 1::-1][:k])
+                view = arr[b, side, 0:0] if k == 0 else arr[b, side, s.n - 1::-1][:k]
+                view.flags.writeable = False      # a write would break the sort order
+                out.append(view)
         return tuple(out)
 
     def depth(self):

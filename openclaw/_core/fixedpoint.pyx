@@ -144,6 +144,28 @@ cdef int parse_decimal(const char* s, Py_ssize_t n, int64_t* digits, int* exp10)
     return PE_LOST if lost else PE_OK
 
 
+cdef extern from *:
+    """
+    typedef unsigned __int128 oc_u128;
+    """
+    ctypedef unsigned long long oc_u128 "oc_u128"
+
+
+cdef int wide_units(int64_t d, int k, const Scale* sc, int64_t* out) noexcept nogil:
+    """d * 10**k / m when d * 10**k exceeds the unit cap but m may bring it back under."""
+    cdef oc_u128 num
+    if sc.m == 1:
+        return PE_OVERFLOW
+    num = <oc_u128>d * <oc_u128>POW10[k]
+    if num % <oc_u128>sc.m != 0:
+        return PE_NOT_MULTIPLE
+    num = num // <oc_u128>sc.m
+    if num > <oc_u128>UNITS_MAX:
+        return PE_OVERFLOW
+    out[0] = <int64_t>num
+    return PE_OK
+
+
 cdef inline int scale_digits(int64_t d, int k, const Scale* sc, int64_t* out) noexcept nogil:
     """out = d * 10**k / sc.m exactly, or an error code (no division in the common case)."""
     cdef int64_t num, div
@@ -151,8 +173,10 @@ cdef inline int scale_digits(int64_t d, int k, const Scale* sc, int64_t* out) no
         out[0] = 0
         return PE_OK
     if k >= 0:
-        if k > 18 or d > UNITS_LIMIT[k]:
+        if k > 18:
             return PE_OVERFLOW
+        if d > UNITS_LIMIT[k]:
+            return wide_units(d, k, sc, out)
         num = d * POW10[k]
     else:
         # strip trailing zeros (values like "100e-2"), then the rest must divide exactly
