@@ -1,0 +1,54 @@
+# Triangular arbitrage over (venue, base, quote) books: cycle table, incremental evaluation,
+# depth-aware sizing. Results land in preallocated arrays.
+from openclaw._core.typedefs cimport int64_t, ns_t, tick_t, lot_t
+from openclaw._core.book cimport BookMeta
+
+cdef struct Market:
+    BookMeta* m
+    int venue
+    int base
+    int quote
+    double fee            # taker fee as a fraction (bps / 1e4)
+    double min_notional   # in quote units (0 = none)
+
+cdef struct Leg:
+    int market
+    int buy               # 1: buy base with quote (walk asks); 0: sell base for quote (walk bids)
+
+cdef struct Cycle:
+    Leg legs[3]
+    int assets[3]         # assets[k] is what leg k spends; the cycle closes on assets[0]
+    ns_t last_fire        # for the cool-down
+
+cdef struct Sized:        # the result of evaluating one cycle
+    double profit_bps     # marginal, top of book, after fees
+    double start_amount   # in assets[0], after lots
+    double end_amount
+    lot_t qty[3]          # per leg, in lots of its market
+    tick_t limit[3]       # per leg, worst price touched, ticks of its market
+
+cdef class TriArb:
+    cdef readonly Py_ssize_t n_markets
+    cdef readonly Py_ssize_t n_cycles
+    cdef readonly Py_ssize_t n_assets
+    cdef readonly Py_ssize_t n_venues
+    cdef Market* markets
+    cdef Cycle* cycles
+    cdef int* by_market             # CSR index: market -> cycles containing it
+    cdef int* by_market_start
+    cdef double* balance            # [venue * n_assets + asset]; < 0 = unlimited
+    cdef Sized* found               # preallocated results of the last evaluation
+    cdef int* found_cycle
+    cdef readonly Py_ssize_t n_found
+    cdef double threshold           # 1 + min_profit_bps / 1e4
+    cdef public double min_profit_bps
+    cdef public int64_t max_age_ns  # 0: no age check
+    cdef public int64_t cooldown_ns
+    cdef public bint require_live
+    cdef list _books
+    cdef list _assets
+    cdef list _venues
+    cdef list _market_keys
+    cdef bint usable(self, int market, ns_t now) noexcept nogil
+    cdef int evaluate(self, int c, Sized* out) noexcept nogil
+    cdef Py_ssize_t run(self, int market, ns_t now, bint fire) noexcept nogil
