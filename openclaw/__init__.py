@@ -6,7 +6,12 @@ build.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
+
+# numpy's OpenBLAS threads spin on idle cores; openclaw never calls BLAS, and on a 2-core box the
+# spinning steals the hot path's CPU. A user who wants BLAS threads sets the variable first.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 __all__ = ["BookSet", "OrderBook", "find_arbitrage", "__version__"]
 __version__ = "0.1.0"

@@ -601,6 +601,7 @@ cdef class OrderBook:
         """Empty both sides (counters and sequence are kept)."""
         side_clear(&self.m.side[0])
         side_clear(&self.m.side[1])
+        self.m.updates += 1
 
     def to_ticks(self, price) -> int:
         cdef tick_t out

@@ -51,3 +51,17 @@ class MessageFormatError(OpenclawError, ValueError):
         self.offset = offset
         where = f" at byte {offset}" if offset >= 0 else ""
         super().__init__(f"malformed {venue} message{where}: {detail}")
+
+
+class RiskError(OpenclawError, ValueError):
+    """A risk-engine call with an index or argument outside what was configured."""
+
+
+class RiskConfigError(RiskError):
+    """Risk limits that cannot be loaded into the engine: names the field, the value and why."""
+
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"invalid risk config {field} {value!r}: {reason}")

@@ -234,13 +234,11 @@ cdef int float_units(double v, const Scale* sc, int64_t* out) noexcept nogil:
     return PE_OK
 
 
-cdef double units_to_float(int64_t u, const Scale* sc) noexcept nogil:
-    """Units -> the double nearest to the exact decimal value (when u*m < 2**53)."""
-    cdef int64_t p
-    if sc.e <= 22 and u < F64_EXACT // sc.m:
-        p = u * sc.m
-        return <double>p / POW10F[sc.e]
-    return <double>u * sc.value
+cdef void finish_scale(Scale* sc) noexcept nogil:
+    """Fill the derived fields of a Scale whose m and e are set."""
+    sc.div = POW10F[sc.e]
+    sc.value = <double>sc.m / sc.div
+    sc.exact_max = F64_EXACT // sc.m
 
 
 cdef int object_units(object value, const Scale* sc, int64_t* out) except -1:
@@ -312,7 +310,7 @@ cdef int make_scale(object text, Scale* sc) except -1:
             raise PriceParseError("unit", text, "overflow", "more than 18 decimals")
         sc.m = d
         sc.e = -x
-    sc.value = <double>sc.m / POW10F[sc.e]
+    finish_scale(sc)
     return 0
 
 

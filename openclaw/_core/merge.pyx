@@ -14,7 +14,7 @@ from libc.string cimport memcmp, memcpy, memset
 import numpy as np
 
 from openclaw._core.book cimport OrderBook, BookMeta, Side
-from openclaw._core.fixedpoint cimport Scale, units_to_float
+from openclaw._core.fixedpoint cimport Scale, finish_scale, units_to_float
 from openclaw._core.errors import CapacityError
 
 cdef int64_t ipow10(int k) noexcept nogil:
@@ -70,10 +70,10 @@ cdef class MergedBook:
             self.qty_factor[v] = self.metas[v].lot.m * ipow10(e_qty - self.metas[v].lot.e)
         self.unit_px.m = 1
         self.unit_px.e = e_px
-        self.unit_px.value = 10.0 ** -e_px
+        finish_scale(&self.unit_px)
         self.unit_qty.m = 1
         self.unit_qty.e = e_qty
-        self.unit_qty.value = 10.0 ** -e_qty
+        finish_scale(&self.unit_qty)
 
     def __dealloc__(self):
         PyMem_Free(self.metas)

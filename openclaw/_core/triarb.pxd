@@ -10,6 +10,9 @@ cdef struct Market:
     int quote
     double fee            # taker fee as a fraction (bps / 1e4)
     double min_notional   # in quote units (0 = none)
+    int64_t seen          # book.updates when the cached top rates were computed (-1: never)
+    double top_buy        # what one unit of quote buys at the best ask, after the fee
+    double top_sell       # what one unit of base sells for at the best bid, after the fee
 
 cdef struct Leg:
     int market
