@@ -68,6 +68,101 @@ def replay_cmd(
     console.print(counters)
 
 
+@bench_app.command("feed")
+def bench_feed(
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    quick: bool = typer.Option(False, "--quick", help="Fewer frames and repetitions."),
+    load: bool = typer.Option(
+        False, "--load", help="Load test: simulators in a subprocess, the Aggregator here."
+    ),
+    seconds: float | None = typer.Option(None, "--seconds", help="--load: duration (60)."),
+    rate: float | None = typer.Option(
+        None, "--rate", help="--load: target depth messages/s, all venues together (20000)."
+    ),
+    strict: bool = typer.Option(False, "--strict", help="--load: exit 3 if a target is missed."),
+    messages: int = typer.Option(0, "--messages", help="Frames per venue (0 = default)."),
+    reps: int = typer.Option(0, "--reps", help="Repetitions per case (0 = default)."),
+    seed: int = typer.Option(0, "--seed", help="Frame / market seed (0 = default)."),
+) -> None:
+    """Venue depth message, raw frame -> applied book, via the live BookSync.on_frame path;
+    with --load, sustained throughput and latency of the Aggregator against the simulators."""
+    if load:
+        from openclaw.bench.load import TARGET_RATE, exit_code, run_load
+
+        result = run_load(seconds or 60.0, rate or TARGET_RATE, json_out, seed=seed or 1)
+        code = exit_code(result, strict)
+        if code:
+            raise typer.Exit(code=code)
+        return
+    if seconds is not None or rate is not None or strict:
+        typer.echo("error: --seconds, --rate and --strict need --load", err=True)
+        raise typer.Exit(code=2)
+    from openclaw.bench.feed import DEFAULT_SEED, run_feed_bench
+
+    result = run_feed_bench(quick, json_out, reps=reps or None, n_messages=messages or None,
+                            seed=seed or DEFAULT_SEED)
+    if not result.get("ok", True):
+        raise typer.Exit(code=1)
+
+
+class _JsonLinesOnly:
+    """A stdout stand-in that lets through only lines starting with ``{`` (``sim --json``)."""
+
+    def __init__(self, out: object) -> None:
+        self._out = out
+        self._buf = ""
+
+    def write(self, text: str) -> int:
+        self._buf += text
+        *lines, self._buf = self._buf.split("\n")
+        for line in lines:
+            if line.startswith("{"):
+                self._out.write(line + "\n")  # type: ignore[attr-defined]
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()  # type: ignore[attr-defined]
+
+
+@app.command("sim")
+def sim_cmd(
+    seed: int = typer.Option(1, "--seed", help="Market seed."),
+    rate: float = typer.Option(10.0, "--rate", help="Market steps per second."),
+    paused: bool = typer.Option(False, "--paused", help="Start with the market clock paused."),
+    okx_checksum: str = typer.Option(
+        "zero", "--okx-checksum", help="OKX books checksum: zero (live since 2026-06) or real."
+    ),
+    okx_no_snapshot: bool = typer.Option(
+        False, "--okx-no-snapshot", help="OKX sends no initial WS snapshot (REST-seeded flow)."
+    ),
+    depth: int = typer.Option(250, "--depth", help="Levels per side."),
+    json_out: bool = typer.Option(
+        False, "--json", help="Print only the JSON line of URLs on stdout."
+    ),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Log at INFO level."),
+) -> None:
+    """Run the Binance/OKX/Bybit simulators on 127.0.0.1 until SIGINT/SIGTERM; print URLs."""
+    import contextlib
+    import sys
+
+    from openclaw.sim.__main__ import build_parser
+    from openclaw.sim.__main__ import main as sim_main
+
+    argv = ["--seed", str(seed), "--rate", str(rate), "--depth", str(depth),
+            "--okx-checksum", okx_checksum]
+    argv += ["--paused"] * paused + ["--okx-no-snapshot"] * okx_no_snapshot
+    argv += ["--verbose"] * verbose
+    try:
+        build_parser().parse_args(argv)          # same validation as python -m openclaw.sim
+    except SystemExit as e:
+        raise typer.Exit(code=2) from e
+    out = _JsonLinesOnly(sys.stdout) if json_out else sys.stdout
+    with contextlib.redirect_stdout(out):  # type: ignore[type-var]
+        code = sim_main(argv)
+    if code:
+        raise typer.Exit(code=code)
+
+
 def main() -> None:
     """Entry point of the console script."""
     app()
