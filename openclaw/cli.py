@@ -29,6 +29,19 @@ def bench_book(
         raise typer.Exit(code=1)
 
 
+@bench_app.command("signal")
+def bench_signal(
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    quick: bool = typer.Option(False, "--quick", help="Fewer loops and repetitions."),
+) -> None:
+    """Arbitrage detection (and pre-trade risk) vs plain-Python implementations, same run."""
+    from openclaw.bench.signal import run_signal_bench
+
+    result = run_signal_bench(quick=quick, json_out=json_out)
+    if not result.get("ok", True):
+        raise typer.Exit(code=1)
+
+
 @app.command("replay")
 def replay_cmd(
     venue: str = typer.Argument(..., help="binance, okx or bybit"),

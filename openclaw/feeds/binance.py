@@ -100,7 +100,7 @@ class BinanceSync(BookSync):
     def _live_event(self, book_id: int, recv_ts: int) -> int:
         """Apply the decoded event to a synced book by the U/u rule."""
         dec = self.decoder
-        book_seq = self.bookset.book(book_id).seq
+        book_seq = self.books[book_id].seq
         if dec.last_id <= book_seq:
             dec.discard()
             self.counters.duplicates += 1
@@ -137,13 +137,13 @@ class BinanceSync(BookSync):
         changed = book_id
         pending, self.buffers[book_id] = buf, []
         for _first, last, raw_event in pending:
-            if last <= self.bookset.book(book_id).seq:
+            if last <= self.books[book_id].seq:
                 continue                       # already in the snapshot (step 4)
             dec.decode(raw_event)
             applied = self._live_event(book_id, recv_ts)
             if applied < 0 and self.bookset.state(book_id) != BookState.LIVE:
                 return -1                      # a gap inside the buffer: resync requested
-        if self.bookset.book(book_id).is_crossed():
+        if self.books[book_id].is_crossed():
             self.resync(book_id, "crossed")
             return -1
         return changed

@@ -80,7 +80,7 @@ class BybitSync(BookSync):
         if state in (BookState.SYNCING, BookState.RESYNCING):
             dec.discard()            # waiting for the snapshot that follows (re)subscription
             return -1
-        if dec.last_id != self.bookset.book(book_id).seq + 1:
+        if dec.last_id != self.books[book_id].seq + 1:
             dec.discard()
             self.resync(book_id, "gap")
             return -1

@@ -105,7 +105,7 @@ class OkxSync(BookSync):
         """Apply an update if it continues the chain (frames without seqId, as in recordings
         from before 2022-06, carry no chain: the checksum alone guards them)."""
         dec = self.decoder
-        if dec.last_id >= 0 and dec.prev_id != self.bookset.book(book_id).seq:
+        if dec.last_id >= 0 and dec.prev_id != self.books[book_id].seq:
             dec.discard()
             self.resync(book_id, "gap")
             return -1
@@ -164,7 +164,7 @@ class OkxSync(BookSync):
                 continue
             if self._chained(book_id, recv_ts) < 0:
                 return -1
-        if self.bookset.book(book_id).is_crossed():
+        if self.books[book_id].is_crossed():
             self.resync(book_id, "crossed")
             return -1
         return book_id

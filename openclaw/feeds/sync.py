@@ -11,7 +11,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass
 
-from openclaw._core.book import BookSet
+from openclaw._core.book import BookSet, OrderBook
 from openclaw._core.wire import DepthDecoder
 from openclaw.errors import MessageFormatError, OpenclawError, PriceParseError
 from openclaw.feeds.instrument import Instrument
@@ -74,6 +74,7 @@ class BookSync:
         self.decoder = DepthDecoder(bookset, self.venue)
         self.counters = counters or FeedCounters()
         self.instruments: dict[int, Instrument] = {}
+        self.books: dict[int, OrderBook] = {}     # views made once, read on every frame
         self.actions: deque[Send | FetchSnapshot | Reconnect] = deque()
         self.fatal: OpenclawError | None = None
         self.auto_units = auto_units
@@ -86,6 +87,7 @@ class BookSync:
             raise ValueError(f"{inst} is not a {self.venue} instrument")
         self.decoder.register(inst.symbol, book_id)
         self.instruments[book_id] = inst
+        self.books[book_id] = self.bookset.book(book_id)
         self.bookset.set_state(book_id, BookState.SYNCING)
 
     def _auto_add(self, symbol: bytes) -> int:
@@ -160,7 +162,7 @@ class BookSync:
     def apply(self, book_id: int, recv_ts: int) -> int:
         """Commit the decoded message; a crossed result is a resync, never a signal."""
         self.decoder.commit(recv_ts)
-        book = self.bookset.book(book_id)
+        book = self.books[book_id]
         if book.is_crossed():
             self.resync(book_id, "crossed")
             return -1
@@ -172,7 +174,7 @@ class BookSync:
         out = []
         for book_id in self.instruments:
             if self.bookset.state(book_id) == BookState.LIVE:
-                if now_ns - self.bookset.book(book_id).recv_ts > max_age_ns:
+                if now_ns - self.books[book_id].recv_ts > max_age_ns:
                     self.bookset.set_state(book_id, BookState.STALE)
                     out.append(book_id)
         return out
