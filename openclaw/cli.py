@@ -42,6 +42,23 @@ def bench_signal(
         raise typer.Exit(code=1)
 
 
+config_app = typer.Typer(no_args_is_help=True, help="Configuration files.")
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("check")
+def config_check(path: Path = typer.Argument(..., help="a TOML configuration file")) -> None:  # noqa: B008
+    """Validate a configuration file; every error is listed with its path in the file."""
+    from openclaw.config import ConfigError, load_config
+
+    try:
+        cfg = load_config(path)
+    except ConfigError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(f"{path}: ok ({len(cfg.venues)} venues, {len(cfg.instruments)} instruments)")
+
+
 @app.command("replay")
 def replay_cmd(
     venue: str = typer.Argument(..., help="binance, okx or bybit"),

@@ -1,0 +1,160 @@
+"""One TOML file configures a run: venues, instruments, strategy, risk, journal, alerts.
+
+Validated at start with every error listed at once, each with its path in the file
+(``venues.okx.taker_fee_bps: Input should be greater than or equal to 0``). Secrets are never in
+the file: the file names the environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from openclaw.errors import OpenclawError
+
+Name = Annotated[str, Field(min_length=1)]
+PosDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+
+
+class ConfigError(OpenclawError):
+    """A configuration file that cannot be used; ``errors`` lists (path, message) pairs."""
+
+    def __init__(self, source: str, errors: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.errors = errors
+        lines = "\n".join(f"  {path}: {msg}" for path, msg in errors)
+        super().__init__(f"{source}: {len(errors)} error(s)\n{lines}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VenueConfig(_Model):
+    """Where a venue is and how to authenticate (``sim``: the local simulators)."""
+
+    mode: Literal["sim", "live"] = "sim"
+    ws: str = ""                       # live: the venue's public WebSocket base
+    rest: str = ""                     # live: the venue's REST base
+    api_key_env: str = ""              # names of environment variables, never the values
+    secret_env: str = ""
+    passphrase_env: str = ""
+    taker_fee_bps: float = Field(10.0, ge=0, lt=10000, allow_inf_nan=False)
+    route: Literal["ccxt", "ws"] = "ccxt"
+
+    @model_validator(mode="after")
+    def _live_needs_endpoints(self) -> VenueConfig:
+        if self.mode == "live":
+            missing = [k for k in ("ws", "rest", "api_key_env", "secret_env")
+                       if not getattr(self, k)]
+            if missing:
+                raise ValueError(f"live mode needs {', '.join(missing)}")
+        return self
+
+
+class InstrumentConfig(_Model):
+    venue: Literal["binance", "okx", "bybit"]
+    symbol: Name                       # as the venue writes it: BTCUSDT, BTC-USDT
+    base: Name
+    quote: Name
+    tick_size: PosDecimal
+    lot_size: PosDecimal
+    category: Literal["spot", "linear", "inverse"] = "spot"
+    min_notional: Decimal = Field(Decimal(0), ge=0, allow_inf_nan=False)
+
+
+class TriArbConfig(_Model):
+    enabled: bool = True
+    min_profit_bps: float = Field(5.0, ge=0, allow_inf_nan=False)
+    cooldown_ms: int = Field(500, ge=0)
+    max_book_age_ms: int = Field(1000, ge=1)
+    leg_timeout_ms: int = Field(3000, ge=1)
+    partial_policy: Literal["unwind", "hold"] = "unwind"
+
+
+class StrategyConfig(_Model):
+    triarb: TriArbConfig = TriArbConfig()
+
+
+class JournalConfig(_Model):
+    path: str = "openclaw-journal.sqlite"
+
+
+class TelegramConfig(_Model):
+    token_env: str = "OPENCLAW_TELEGRAM_TOKEN"
+    chat_env: str = "OPENCLAW_TELEGRAM_CHAT"
+    base_url: str = "https://api.telegram.org"
+
+
+class AlertsConfig(_Model):
+    telegram: TelegramConfig | None = None
+    webhook_url: str | None = None
+
+
+class FeedConfig(_Model):
+    stale_after_ms: int = Field(5000, ge=1)
+    data_timeout_ms: int = Field(30000, ge=1)
+    bybit_depth: Literal[1, 50, 200, 1000] = 50
+    capacity: int = Field(5000, ge=10, le=1_000_000)
+
+
+class Config(_Model):
+    """A whole run."""
+
+    venues: dict[Literal["binance", "okx", "bybit"], VenueConfig] = Field(min_length=1)
+    instruments: list[InstrumentConfig] = Field(min_length=1)
+    feeds: FeedConfig = FeedConfig()
+    strategy: StrategyConfig = StrategyConfig()
+    journal: JournalConfig = JournalConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    risk: dict[str, Any] = Field(default_factory=dict)   # checked by openclaw.risk.limits
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        seen = set()
+        for i, inst in enumerate(self.instruments):
+            if inst.venue not in self.venues:
+                raise ValueError(f"instruments[{i}]: venue {inst.venue!r} is not configured "
+                                 "under [venues]")
+            key = (inst.venue, inst.category, inst.symbol)
+            if key in seen:
+                raise ValueError(f"instruments[{i}]: {inst.venue}:{inst.symbol} listed twice")
+            seen.add(key)
+        return self
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top)"
+
+
+def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
+    """Validate a decoded TOML document; raises ConfigError listing every problem."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as e:
+        errors = [(_path(err["loc"]), err["msg"]) for err in e.errors()]
+        raise ConfigError(source, errors) from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(str(p), [("(file)", e.strerror or str(e))]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(str(p), [("(syntax)", str(e))]) from None
+    return parse_config(data, str(p))
