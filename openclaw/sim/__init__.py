@@ -1,4 +1,5 @@
-"""Local venue simulators speaking the real Binance, OKX and Bybit order-book protocols.
+"""Local venue simulators speaking the real Binance, OKX and Bybit order-book protocols
+and spot trading REST APIs (as ccxt's async clients use them).
 
 They serve on 127.0.0.1 for tests and demos (no internet needed) and are an independent peer of
 openclaw's client code: nothing here imports ``openclaw.feeds``, ``openclaw.execution`` or
@@ -105,14 +106,22 @@ async def start_simulators(
     binance_options: dict[str, Any] | None = None,
     okx_options: dict[str, Any] | None = None,
     bybit_options: dict[str, Any] | None = None,
+    trading: dict[str, Any] | bool | None = None,
 ) -> Simulators:
     """Start Binance, OKX and Bybit simulators (ephemeral ports by default) on one market.
 
     ``rate`` is market steps per second (one depth message per subscribed symbol and step,
     default 10/s); ``paused=True`` starts with the clock stopped (drive it with ``clock.step``).
     The ``*_options`` dicts go to the server constructors (keepalive timings and the like).
+    ``trading`` configures the spot trading REST API of every venue (``api_key``, ``secret``,
+    ``passphrase``, ``balances``, ``taker_fee`` ...; see openclaw/sim/README.md); a venue's own
+    ``*_options["trading"]`` wins; ``False`` turns the trading API off.
     """
     ports = ports or {}
+    if trading is not None:
+        binance_options = {"trading": trading, **(binance_options or {})}
+        okx_options = {"trading": trading, **(okx_options or {})}
+        bybit_options = {"trading": trading, **(bybit_options or {})}
     market = market or SyntheticMarket(seed, depth=depth)
     clock = MarketClock(market, rate, paused=paused)
     binance = BinanceSim(

@@ -32,12 +32,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--okx-no-snapshot", action="store_true", help="no initial WS snapshot (REST-seeded flow)"
     )
+    p.add_argument("--api-key", help="trading API key (default openclaw-test-key)")
+    p.add_argument("--api-secret", help="trading API secret (default openclaw-test-secret)")
+    p.add_argument("--api-passphrase", help="OKX passphrase (default openclaw-test-pass)")
+    p.add_argument("--no-trading", action="store_true", help="serve market data only")
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
 
 async def run(args: argparse.Namespace) -> None:
     """Start the simulators, print their URLs, wait for SIGINT/SIGTERM, stop."""
+    creds = {"api_key": args.api_key, "secret": args.api_secret, "passphrase": args.api_passphrase}
+    trading = False if args.no_trading else {k: v for k, v in creds.items() if v is not None}
     sims = await start_simulators(
         host=args.host,
         ports={"binance": args.binance_port, "okx": args.okx_port, "bybit": args.bybit_port},
@@ -47,6 +53,7 @@ async def run(args: argparse.Namespace) -> None:
         paused=args.paused,
         okx_checksum=args.okx_checksum,
         okx_initial_snapshot=not args.okx_no_snapshot,
+        trading=trading,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

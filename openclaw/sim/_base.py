@@ -31,6 +31,7 @@ from openclaw.sim.clock import MarketClock
 from openclaw.sim.market import (
     ASK,
     BID,
+    BookDiff,
     InstrumentSpec,
     MarketStep,
     SyntheticMarket,
@@ -247,6 +248,7 @@ class VenueSim:
         self._runner: web.AppRunner | None = None
         self._housekeeper: asyncio.Task[None] | None = None
         self.faults_applied: list[dict[str, Any]] = []
+        self.trading: Any = None  # the venue's trading REST API (openclaw.sim.trading)
         self.app = web.Application()
         self.app.router.add_post("/_sim/fault", self._h_fault)
         self.app.router.add_get("/_sim/book", self._h_book)
@@ -286,6 +288,9 @@ class VenueSim:
 
     def _set_config(self, key: str, value: Any) -> None:
         """Change one venue setting at run time (``POST /_sim/config``)."""
+        if self.trading is not None and key in self.trading.config_keys:
+            self.trading.set_config(key, value)
+            return
         raise FaultError(f"unknown config key {key!r}")
 
     def _config(self) -> dict[str, Any]:
@@ -295,6 +300,16 @@ class VenueSim:
     def _encode(self, stream: str, payload: Any, variant: Any) -> str:
         """Encode one outbound payload for a connection variant."""
         return dumps(payload)
+
+    def _attach_trading(self, api: Any) -> None:
+        """Mount a trading REST API (``openclaw.sim.trading.TradingApi``) on this server."""
+        self.trading = api
+        api.add_routes(self.app)
+
+    def publish_book_change(self, diff: BookDiff) -> None:
+        """Publish a change the trading API made to this venue's book (liquidity an order
+        took) as a depth update now, between clock steps (``MarketStep.trade``)."""
+        self._on_step(MarketStep(self.market.step_index, {diff.key: diff}, trade=True))
 
     # ---- lifecycle ---------------------------------------------------------------------
 
@@ -320,6 +335,8 @@ class VenueSim:
         site = web.SockSite(self._runner, sock)
         await site.start()
         self.clock.add_listener(self._on_step)
+        if self.trading is not None:
+            self.trading.attach()
         self._housekeeper = asyncio.create_task(self._housekeeping(), name=f"sim-{self.venue}")
         if self._own_clock:
             await self.clock.start()
@@ -329,6 +346,8 @@ class VenueSim:
     async def stop(self) -> None:
         """Close every client, stop serving (and the clock if this server owns it)."""
         self.clock.remove_listener(self._on_step)
+        if self.trading is not None:
+            await self.trading.close()
         if self._own_clock:
             await self.clock.stop()
         if self._housekeeper is not None:
@@ -519,8 +538,9 @@ class VenueSim:
 
     @property
     def fault_kinds(self) -> tuple[str, ...]:
-        """Every fault kind this venue accepts."""
-        return COMMON_FAULTS + self.venue_faults
+        """Every fault kind this venue accepts (trading REST faults included)."""
+        trading = self.trading.fault_kinds if self.trading is not None else ()
+        return COMMON_FAULTS + self.venue_faults + tuple(trading)
 
     def resolve(self, symbol: str, category: str | None = None) -> InstrumentSpec:
         """Find one of this venue's instruments by any spelling; raise FaultError if unknown."""
@@ -535,10 +555,22 @@ class VenueSim:
         symbol: str | None = None,
         *,
         category: str | None = None,
-        seconds: float = 1.0,
+        seconds: float | None = None,
         count: int = 1,
-    ) -> Fault:
-        """Inject a fault (see ``fault_kinds``); connection faults act now, others are armed."""
+        **params: Any,
+    ) -> Any:
+        """Inject a fault (see ``fault_kinds``); connection faults act now, others are armed.
+
+        Trading faults (``openclaw.sim.trading.REST_FAULTS``) go to the trading API and take
+        extra ``params`` (``status``, ``scope``, ``ratio``, ``code``, ``msg``).
+        """
+        if self.trading is not None and kind in self.trading.fault_kinds:
+            return self.trading.inject_fault(
+                kind, symbol, category=category, seconds=seconds, count=count, **params
+            )
+        if params:
+            raise FaultError(f"unknown fault parameters {sorted(params)}")
+        seconds = 1.0 if seconds is None else seconds
         if kind not in self.fault_kinds:
             raise FaultError(f"unknown fault kind {kind!r}; expected one of {self.fault_kinds}")
         norm = None
@@ -616,6 +648,7 @@ class VenueSim:
             "faults_applied": len(self.faults_applied),
             "fault_kinds": list(self.fault_kinds),
             "config": self._config(),
+            **({"trading": self.trading.status()} if self.trading is not None else {}),
         }
 
     # ---- control HTTP ------------------------------------------------------------------
@@ -639,12 +672,18 @@ class VenueSim:
     async def _h_fault(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         try:
+            extra = {
+                k: v
+                for k, v in body.items()
+                if k not in ("kind", "symbol", "category", "seconds", "count")
+            }
             fault = self.inject_fault(
                 str(body.get("kind", "")),
                 body.get("symbol"),
                 category=body.get("category"),
-                seconds=float(body.get("seconds", 1.0)),
+                seconds=float(body["seconds"]) if "seconds" in body else None,
                 count=int(body.get("count", 1)),
+                **extra,
             )
         except (FaultError, TypeError, ValueError) as exc:
             return self._json({"ok": False, "error": str(exc)}, 400)
@@ -707,6 +746,8 @@ class VenueSim:
         try:
             for key, value in body.items():
                 self._set_config(key, value)
-        except (FaultError, TypeError, ValueError) as exc:
+        except (FaultError, TypeError, ValueError, ArithmeticError) as exc:
             return self._json({"error": str(exc)}, 400)
+        if self.trading is not None:
+            return self._json({**self._config(), "trading": self.trading.config()})
         return self._json(self._config())

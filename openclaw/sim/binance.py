@@ -44,6 +44,7 @@ from openclaw.sim.market import (
     SimBook,
     SyntheticMarket,
 )
+from openclaw.sim.rest_binance import BinanceTrading
 
 __all__ = ["BinanceSim"]
 
@@ -92,6 +93,7 @@ class BinanceSim(VenueSim):
         max_streams: int = 1024,
         max_connection_age: float = 24 * 3600.0,
         slow_steps: int = 10,
+        trading: dict[str, Any] | bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(market, clock, **kwargs)
@@ -111,6 +113,9 @@ class BinanceSim(VenueSim):
                 rng.randrange(100_000_000, 9_000_000_000),
             )
         self._by_name = {s.name: s for s in self._syms.values()}
+        if trading is not False:  # the spot trading REST API on the same port
+            opts = trading if isinstance(trading, dict) else {}
+            self._attach_trading(BinanceTrading(self, **opts))
 
     # ---- routes ------------------------------------------------------------------------
 
@@ -309,9 +314,13 @@ class BinanceSim(VenueSim):
     def _on_step(self, step: MarketStep) -> None:
         us = time.time_ns() // 1000
         ms = us // 1000
-        flush = step.index % self.slow_steps == 0
+        # A trade-driven change (between clock steps) only touches its own book and never
+        # flushes the 1000 ms stream (that stays on the clock's cadence).
+        flush = not step.trade and step.index % self.slow_steps == 0
         for st in self._syms.values():
             diff = step.diffs.get(st.spec.key)
+            if step.trade and not diff:
+                continue
             if diff:
                 self._depth_event(st, diff, ms, us)
             if flush and st.acc_first is not None:

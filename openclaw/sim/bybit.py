@@ -46,6 +46,7 @@ from openclaw.sim.market import (
     MarketStep,
     SyntheticMarket,
 )
+from openclaw.sim.rest_bybit import BybitTrading
 
 __all__ = ["BybitSim"]
 
@@ -90,6 +91,7 @@ class BybitSim(VenueSim):
         level1_repush_s: float = 3.0,
         idle_timeout: float = 600.0,
         max_args_spot: int = 10,
+        trading: dict[str, Any] | bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(market, clock, **kwargs)
@@ -105,6 +107,9 @@ class BybitSim(VenueSim):
                 self._rng.randrange(100_000_000_000, 900_000_000_000),
                 time.time_ns() // 1_000_000,
             )
+        if trading is not False:  # the spot trading REST API on the same port
+            opts = trading if isinstance(trading, dict) else {}
+            self._attach_trading(BybitTrading(self, **opts))
 
     # ---- routes ------------------------------------------------------------------------
 

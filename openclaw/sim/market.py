@@ -361,10 +361,15 @@ class BookDiff:
 
 @dataclass
 class MarketStep:
-    """Everything that changed in one market step."""
+    """Everything that changed in one market step.
+
+    ``trade`` marks a change made between steps by the trading API (liquidity an order took,
+    published at once); the clock's own steps have ``trade=False``.
+    """
 
     index: int
     diffs: dict[BookKey, BookDiff]
+    trade: bool = False
 
 
 class DepthView:

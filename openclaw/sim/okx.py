@@ -46,6 +46,7 @@ from openclaw.sim.market import (
     MarketStep,
     SyntheticMarket,
 )
+from openclaw.sim.rest_okx import OkxTrading
 
 __all__ = ["OkxSim", "okx_checksum"]
 
@@ -100,6 +101,7 @@ class OkxSim(VenueSim):
         initial_snapshot: bool = True,
         heartbeat_s: float = 60.0,
         idle_timeout: float = 30.0,
+        trading: dict[str, Any] | bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(market, clock, **kwargs)
@@ -119,6 +121,9 @@ class OkxSim(VenueSim):
                 self._rng.randrange(1_000_000_000, 20_000_000_000),
                 0.0,
             )
+        if trading is not False:  # the spot trading REST API on the same port
+            opts = trading if isinstance(trading, dict) else {}
+            self._attach_trading(OkxTrading(self, **opts))
 
     # ---- routes ------------------------------------------------------------------------
 
