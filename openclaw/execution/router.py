@@ -1,0 +1,214 @@
+"""Order routing through ccxt: one client per venue, order lists sent concurrently.
+
+Every order is journaled before it is sent and every answer as it arrives. A reply without an
+order id is a failure, never a success. A leg that times out is UNKNOWN, never REJECTED, until
+the venue has answered a query for its client id (``reconcile_unknown``). Fills come from the
+venue's own order record (``fetch_order``): one fill per new increment of the filled quantity,
+with a trade id derived from the venue order id and the cumulative quantity, so reading the
+same state twice never counts a fill twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from openclaw.execution.orders import Order, OrderStatus, OrderType, VenueAnswer
+from openclaw.execution.ratelimit import TokenBucket
+from openclaw.journal import Journal
+
+log = logging.getLogger("openclaw.execution")
+
+_STATUS = {  # ccxt unified status -> ours (for queries)
+    "open": OrderStatus.ACKED,
+    "closed": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+    "cancelled": OrderStatus.CANCELED,
+    "expired": OrderStatus.CANCELED,
+    "rejected": OrderStatus.REJECTED,
+}
+
+
+# ccxt errors after which the order may exist at the venue: UNKNOWN until a query answers
+_MAYBE_EXECUTED = frozenset({"RequestTimeout", "NetworkError", "ExchangeNotAvailable",
+                             "OperationFailed", "OnMaintenance", "ExchangeError"})
+
+
+class VenueReplyError(ValueError):
+    """A venue reply that cannot be trusted (no order id, a fill without a price)."""
+
+
+@dataclass
+class RouteStats:
+    sent: int = 0
+    acked: int = 0
+    rejected: int = 0
+    unknown: int = 0
+    queries: int = 0
+    ack_latency_ns: list[int] = field(default_factory=list)
+
+
+class VenueRoute:
+    """One venue: its ccxt client (created once, session reused), its request bucket."""
+
+    def __init__(self, venue: str, client: Any, bucket: TokenBucket | None = None,
+                 timeout_s: float = 3.0) -> None:
+        self.venue = venue
+        self.client = client
+        self.bucket = bucket or TokenBucket(rate=10.0, burst=20.0)
+        self.timeout_s = timeout_s
+        self.stats = RouteStats()
+
+    async def start(self) -> None:
+        """Load the venue's spot markets once."""
+        await self.client.load_markets()
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    def _client_id_params(self, client_id: str) -> dict[str, str]:
+        return {"clientOrderId": client_id}
+
+    async def place(self, order: Order) -> dict[str, Any]:
+        """Send one order; returns ccxt's parsed reply. Raises on any venue error."""
+        if not self.bucket.try_acquire():
+            raise RuntimeError(f"{self.venue}: request bucket empty")   # risk throttles first
+        price = None if order.order_type is OrderType.MARKET else float(order.price)  # type: ignore[arg-type]
+        return await asyncio.wait_for(
+            self.client.create_order(order.symbol, order.order_type.value, order.side.value,
+                                     float(order.qty), price,
+                                     self._client_id_params(order.client_id)),
+            self.timeout_s)
+
+    async def fetch(self, order: Order) -> dict[str, Any]:
+        """The venue's record of ``order``, by client id (works for UNKNOWN orders too)."""
+        await self.bucket.acquire()
+        self.stats.queries += 1
+        params: dict[str, str]
+        if self.venue == "binance":
+            params = {"origClientOrderId": order.client_id}
+        elif self.venue == "okx":
+            params = {"clOrdId": order.client_id}
+        else:
+            params = {"orderLinkId": order.client_id}
+        return await asyncio.wait_for(
+            self.client.fetch_order(order.venue_order_id, order.symbol, params), self.timeout_s)
+
+
+def apply_venue_state(order: Order, reply: dict[str, Any]) -> list[Any]:
+    """Bring ``order`` to the state in a ccxt order record; returns the order events made."""
+    events = []
+    vid = reply.get("id")
+    if not vid:
+        raise VenueReplyError(f"{order.venue} answered without an order id for "
+                              f"{order.client_id}")
+    if order.status is OrderStatus.UNKNOWN:
+        events += order.resolve(VenueAnswer(order.client_id, True, str(vid),
+                                            _STATUS.get(reply.get("status") or "open",
+                                                        OrderStatus.ACKED)))
+    else:
+        ev = order.ack(str(vid))
+        if ev is not None:
+            events.append(ev)
+    filled = reply.get("filled")
+    if filled is not None:
+        filled_d = Decimal(str(filled))
+        if filled_d > order.filled_qty:
+            inc = filled_d - order.filled_qty
+            avg = reply.get("average") or reply.get("price")
+            # the increment's price: from the cumulative average and what we have counted
+            if avg is not None:
+                total = Decimal(str(avg)) * filled_d
+                px = (total - order.notional) / inc
+            else:
+                raise VenueReplyError(f"{order.venue}: fill without a price for "
+                                      f"{order.client_id}")
+            fee = reply.get("fee") or {}
+            ev = order.fill(f"{vid}-{filled_d}", inc, px.quantize(Decimal("1e-12")),
+                            Decimal(0), fee.get("currency"))
+            if ev is not None:
+                events.append(ev)
+    status = reply.get("status")
+    if status in ("canceled", "cancelled", "expired") and order.status not in (
+            OrderStatus.FILLED, OrderStatus.CANCELED):
+        ev = order.cancel(reason=str(status))
+        if ev is not None:
+            events.append(ev)
+    if status == "rejected" and order.status in (OrderStatus.SENT, OrderStatus.ACKED):
+        ev = order.reject("venue status rejected")
+        if ev is not None:
+            events.append(ev)
+    return events
+
+
+class Router:
+    """Sends order lists concurrently, journaling every step."""
+
+    def __init__(self, routes: dict[str, VenueRoute], journal: Journal) -> None:
+        self.routes = routes
+        self.journal = journal
+
+    async def send_list(self, orders: list[Order]) -> list[Order]:
+        """Journal every leg, then send all legs at once; returns the orders (updated)."""
+        for o in orders:
+            if o.venue not in self.routes:
+                raise KeyError(f"no route for venue {o.venue!r}")
+        await asyncio.gather(*(self.journal.record_new(o) for o in orders))
+        await asyncio.gather(*(self._send_one(o) for o in orders))
+        return orders
+
+    async def _send_one(self, order: Order) -> None:
+        route = self.routes[order.venue]
+        events = [order.mark_sent()]
+        route.stats.sent += 1
+        t0 = time.monotonic_ns()
+        try:
+            reply = await route.place(order)
+        except TimeoutError:
+            route.stats.unknown += 1
+            ev = order.mark_unknown("timeout: no answer from the venue")
+            events += [ev] if ev is not None else []
+        except Exception as e:  # noqa: BLE001 - any venue/ccxt error is a typed rejection
+            kind = type(e).__name__
+            if kind in _MAYBE_EXECUTED:
+                route.stats.unknown += 1
+                ev = order.mark_unknown(f"{kind}: the order may exist")
+            else:
+                route.stats.rejected += 1
+                ev = order.reject(f"{kind}: {str(e)[:200]}")
+            events += [ev] if ev is not None else []
+        else:
+            route.stats.ack_latency_ns.append(time.monotonic_ns() - t0)
+            try:
+                events += apply_venue_state(order, reply)
+                route.stats.acked += 1
+            except VenueReplyError as e:
+                route.stats.unknown += 1
+                ev = order.mark_unknown(str(e))
+                events += [ev] if ev is not None else []
+        await self.journal.record_event(order, *events)
+
+    async def refresh(self, order: Order) -> None:
+        """Read the venue's record of one order and journal what changed."""
+        reply = await self.routes[order.venue].fetch(order)
+        events = apply_venue_state(order, reply)
+        if events:
+            await self.journal.record_event(order, *events)
+
+    async def reconcile_unknown(self, orders: list[Order]) -> None:
+        """Query every UNKNOWN or non-final order by client id until the venue has answered."""
+        for o in orders:
+            if o.is_final:
+                continue
+            try:
+                await self.refresh(o)
+            except Exception as e:  # noqa: BLE001
+                if type(e).__name__ == "OrderNotFound" and o.status is OrderStatus.UNKNOWN:
+                    events = o.resolve(VenueAnswer(o.client_id, False, detail=str(e)[:200]))
+                    await self.journal.record_event(o, *events)
+                else:
+                    log.warning("%s: query of %s failed: %s", o.venue, o.client_id, e)

@@ -1,0 +1,93 @@
+"""One ccxt async client per venue, pointed at the simulators or the real venue.
+
+ccxt.md section 1: every ``urls['api']`` entry is redirected (keeping its path) so that no call
+can leave for the real host by accident; ``load_markets`` is kept to spot; ccxt's own rate
+limiter is off (it delays every call by 9-52 ms) and replaced by our per-venue buckets; Bybit's
+account probes are preset; ``close()`` does not sleep. Keys come from the environment (or the
+caller) and are never logged.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+VENUE_CLASSES = {"binance": "binance", "okx": "okx", "bybit": "bybit"}
+
+# the simulators' documented test credentials
+SIM_KEY = "openclaw-test-key"
+SIM_SECRET = "openclaw-test-secret"
+SIM_PASSPHRASE = "openclaw-test-pass"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """API credentials; ``repr`` never shows them."""
+
+    api_key: str = field(repr=False)
+    secret: str = field(repr=False)
+    password: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls, key_var: str, secret_var: str, password_var: str = "") -> Credentials:
+        """Read credentials from environment variables (names, not values, are configured)."""
+        missing = [v for v in (key_var, secret_var) if not os.environ.get(v)]
+        if password_var and not os.environ.get(password_var):
+            missing.append(password_var)
+        if missing:
+            raise KeyError(f"missing credentials in environment: {', '.join(missing)}")
+        return cls(os.environ[key_var], os.environ[secret_var],
+                   os.environ.get(password_var, "") if password_var else "")
+
+    @classmethod
+    def simulator(cls) -> Credentials:
+        return cls(SIM_KEY, SIM_SECRET, SIM_PASSPHRASE)
+
+
+def _redirect(api: dict[str, Any], base: str) -> dict[str, Any]:
+    """Every string URL of ccxt's ``urls['api']`` table -> ``base`` + its original path."""
+    out: dict[str, Any] = {}
+    for key, url in api.items():
+        if isinstance(url, str):
+            path = urlsplit(url.replace("{hostname}", "x")).path
+            out[key] = base.rstrip("/") + path
+        elif isinstance(url, dict):
+            out[key] = _redirect(url, base)
+        else:
+            out[key] = url
+    return out
+
+
+def make_client(venue: str, credentials: Credentials, base_url: str | None = None,
+                timeout_ms: int = 5000) -> Any:
+    """A ccxt async client for ``venue``; ``base_url`` (http://127.0.0.1:PORT) for simulators,
+    None for the real venue."""
+    import ccxt.async_support as ccxt_async
+
+    if venue not in VENUE_CLASSES:
+        raise ValueError(f"unknown venue {venue!r}: expected one of {sorted(VENUE_CLASSES)}")
+    cls = getattr(ccxt_async, VENUE_CLASSES[venue])
+    config: dict[str, Any] = {
+        "apiKey": credentials.api_key,
+        "secret": credentials.secret,
+        "enableRateLimit": False,
+        "timeout": timeout_ms,
+        "timeout_on_exit": 0,
+        "options": {"fetchMarkets": {"types": ["spot"]}},
+    }
+    if credentials.password:
+        config["password"] = credentials.password
+    if venue == "binance":
+        config["options"].update({"fetchCurrencies": False, "fetchMargins": False})
+    else:
+        config["has"] = {"fetchCurrencies": False}
+    if venue == "bybit":
+        config["options"].update({"defaultType": "spot", "enableUnifiedAccount": True,
+                                  "enableUnifiedMargin": False,
+                                  "fetchOrder": {"acknowledged": True}})
+    if base_url is not None:
+        probe = cls()
+        config["urls"] = {"api": _redirect(probe.urls["api"], base_url)}
+    return cls(config)

@@ -1,0 +1,32 @@
+"""Helpers of the alert tests: a runner (pytest-asyncio is not installed) and a fake token."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+#: Shaped like a real bot token; only the fake server ever sees it.
+TOKEN = "987654321:AAHsimSECRETsimSECRETsimSECRET_x-y"
+CHAT = "424242"
+
+
+def run(fn: Callable[[], Awaitable[T]], timeout: float = 15.0) -> T:
+    """Run one async test body with a hard timeout."""
+
+    async def guarded() -> T:
+        return await asyncio.wait_for(fn(), timeout)
+
+    return asyncio.run(guarded())
+
+
+async def wait_for(pred: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll ``pred`` every 10 ms until it holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not pred():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
