@@ -59,6 +59,32 @@ def config_check(path: Path = typer.Argument(..., help="a TOML configuration fil
     typer.echo(f"{path}: ok ({len(cfg.venues)} venues, {len(cfg.instruments)} instruments)")
 
 
+@app.command("demo")
+def demo_cmd(
+    seconds: float = typer.Option(30.0, "--seconds", help="How long the pipeline runs."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the simulated market."),
+    journal: str = typer.Option("", "--journal", help="Journal file (default: a temp file)."),
+) -> None:
+    """Triangular arbitrage across Binance, OKX and Bybit on the local simulators, end to end."""
+    import asyncio
+
+    import orjson
+
+    from openclaw.demo import run_demo
+
+    summary = asyncio.run(run_demo(seconds, seed, journal or None, show=not json_out))
+    if json_out:
+        typer.echo(orjson.dumps(summary).decode())
+    else:
+        from rich.console import Console
+
+        Console().print(summary)
+    if summary.get("lost_orders") or summary.get("duplicate_orders") or not summary.get(
+            "journal_consistent"):
+        raise typer.Exit(code=1)
+
+
 @app.command("replay")
 def replay_cmd(
     venue: str = typer.Argument(..., help="binance, okx or bybit"),

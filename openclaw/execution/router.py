@@ -70,8 +70,12 @@ class VenueRoute:
     async def close(self) -> None:
         await self.client.close()
 
-    def _client_id_params(self, client_id: str) -> dict[str, str]:
-        return {"clientOrderId": client_id}
+    def _params(self, order: Order) -> dict[str, str]:
+        """Our client id on every order; limit orders are IOC (arbitrage legs never rest)."""
+        params = {"clientOrderId": order.client_id}
+        if order.order_type is OrderType.LIMIT:
+            params["timeInForce"] = "IOC"
+        return params
 
     async def place(self, order: Order) -> dict[str, Any]:
         """Send one order; returns ccxt's parsed reply. Raises on any venue error."""
@@ -81,7 +85,7 @@ class VenueRoute:
         return await asyncio.wait_for(
             self.client.create_order(order.symbol, order.order_type.value, order.side.value,
                                      float(order.qty), price,
-                                     self._client_id_params(order.client_id)),
+                                     self._params(order)),
             self.timeout_s)
 
     async def fetch(self, order: Order) -> dict[str, Any]:

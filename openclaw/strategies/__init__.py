@@ -1,0 +1,1 @@
+"""Strategies: the shell around the hot path that turns signals into order lists."""

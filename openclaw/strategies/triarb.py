@@ -1,0 +1,163 @@
+"""The triangular-arbitrage pipeline: book change -> detection -> order list -> routing.
+
+Runs inside the aggregator's book callback (no await on the hot path): the changed market's
+cycles are re-evaluated in Cython; when a sized opportunity appears and no arbitrage is in
+flight, its three legs become IOC limit orders at the legs' price limits and are handed to the
+router as one task (journal first, then all legs at once). Every event is stamped on a stage
+clock: recv (socket), book (applied), signal (detected), risk (checked), submit (handed to the
+router), acked (all legs answered).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from openclaw._core.stageclock import StageClock
+from openclaw._core.triarb import TriArb
+from openclaw.execution.client_ids import ClientIdFactory
+from openclaw.execution.orders import Order
+from openclaw.execution.router import Router
+from openclaw.feeds.aggregator import Aggregator
+
+log = logging.getLogger("openclaw.strategies.triarb")
+
+STAGES = ("recv", "book", "signal", "risk", "submit", "acked")
+RECV, BOOK, SIGNAL, RISK, SUBMIT, ACKED = range(6)
+
+# a pre-trade check of a whole order list: returns None to pass or a reason to refuse it
+ListCheck = Callable[[list[Order]], str | None]
+
+
+@dataclass
+class ArbStats:
+    opportunities: int = 0          # sized opportunities seen (after the cool-down)
+    arbitrages: int = 0             # order lists sent
+    refused_by_risk: int = 0
+    skipped_busy: int = 0
+    orders: int = 0
+    filled_legs: int = 0
+    incomplete: int = 0             # lists where some legs filled and others did not
+    last_refusal: str = ""
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+class ArbPipeline:
+    """Wires an Aggregator's books into a TriArb detector and a Router."""
+
+    def __init__(self, aggregator: Aggregator, router: Router, fees_bps: dict[str, float],
+                 *, min_profit_bps: float = 5.0, cooldown_ms: int = 500,
+                 max_book_age_ms: int = 1000, max_start: dict[str, float] | None = None,
+                 check: ListCheck | None = None,
+                 on_result: Callable[[list[Order]], None] | None = None) -> None:
+        self.agg = aggregator
+        self.router = router
+        self.check = check
+        self.on_result = on_result
+        self.ids = ClientIdFactory()
+        self.clock = StageClock(STAGES, capacity=1 << 17)
+        self.stats = ArbStats()
+        self.busy = False
+        rows = []
+        self.market_of_book: dict[int, int] = {}
+        self.books: list = []                      # OrderBook per market index
+        self.traded_at: dict[int, int] = {}        # market -> book.updates when we last traded
+        self.lots: dict[tuple[str, str, str], Decimal] = {}
+        for book_id, inst in aggregator.instrument_of.items():
+            if inst.category != "spot" or not (inst.base and inst.quote):
+                continue
+            rows.append((inst.venue, inst.base, inst.quote, aggregator.bookset.book(book_id),
+                         fees_bps[inst.venue]))
+            self.books.append(rows[-1][3])
+            self.lots[(inst.venue, inst.base, inst.quote)] = Decimal(inst.lot_size)
+        self.arb = TriArb(rows, min_profit_bps=min_profit_bps, max_age_ns=max_book_age_ms * 10**6,
+                          cooldown_ns=cooldown_ms * 10**6, require_live=True)
+        for book_id, inst in aggregator.instrument_of.items():
+            key = (inst.venue, inst.base, inst.quote)
+            if key in self.lots:
+                self.market_of_book[book_id] = self.arb.market_index(*key)
+        for (venue, asset), amount in (max_start or {}).items():
+            self.arb.set_balance(venue, asset, amount)
+        aggregator.subscribe(self.on_book)
+
+    def on_book(self, book_id: int, recv_ts: int) -> None:
+        """Aggregator callback: one book changed (synchronous, on the feed's task)."""
+        market = self.market_of_book.get(book_id)
+        if market is None:
+            return
+        clock = self.clock
+        event = clock.start(recv_ts)
+        clock.mark(event, BOOK)
+        now = time.monotonic_ns()
+        n = self.arb.on_update(market, now, not self.busy)
+        clock.mark(event, SIGNAL)
+        if n == 0:
+            return
+        if self.busy:
+            self.stats.skipped_busy += 1
+            return
+        # a market we just traded on must show a book update first: until the venue publishes
+        # the liquidity we took, its book still shows it
+        fresh = [o for o in (self.arb.opportunity(i) for i in range(n))
+                 if o.start_amount > 0 and all(
+                     self.books[self.arb.market_index(leg.venue, leg.base, leg.quote)].updates
+                     != self.traded_at.get(self.arb.market_index(leg.venue, leg.base, leg.quote))
+                     for leg in o.legs)]
+        if not fresh:
+            return
+        opp = max(fresh, key=lambda o: o.profit_bps)
+        self.stats.opportunities += 1
+        opp_id = self.ids.next_opportunity()
+        orders = []
+        for k, leg in enumerate(opp.legs):
+            lot = self.lots[(leg.venue, leg.base, leg.quote)]
+            qty = (Decimal(repr(leg.qty)) / lot).to_integral_value() * lot
+            orders.append(Order(self.ids.make(opp_id, k), leg.venue, f"{leg.base}/{leg.quote}",
+                                leg.side, "limit", qty, Decimal(repr(leg.price_limit)),
+                                opp_id, k))
+        if self.check is not None:
+            reason = self.check(orders)
+            clock.mark(event, RISK)
+            if reason is not None:
+                self.stats.refused_by_risk += 1
+                self.stats.last_refusal = reason
+                return
+        else:
+            clock.mark(event, RISK)
+        for leg in opp.legs:
+            m = self.arb.market_index(leg.venue, leg.base, leg.quote)
+            self.traded_at[m] = self.books[m].updates
+        self.busy = True
+        self.stats.arbitrages += 1
+        self.stats.orders += len(orders)
+        task = asyncio.get_running_loop().create_task(self._execute(event, orders))
+        self.stats.tasks.append(task)
+        clock.mark(event, SUBMIT)
+
+    async def _execute(self, event: int, orders: list[Order]) -> None:
+        try:
+            await self.router.send_list(orders)
+            self.clock.mark(event, ACKED)
+            await self.router.reconcile_unknown(orders)
+            filled = [o for o in orders if o.filled_qty > 0]
+            self.stats.filled_legs += len(filled)
+            if filled and len(filled) < len(orders):
+                self.stats.incomplete += 1
+                log.warning("arbitrage %s incomplete: %s", orders[0].opportunity_id,
+                            [(o.venue, o.status.value, str(o.filled_qty)) for o in orders])
+            if self.on_result is not None:
+                self.on_result(orders)
+        except Exception:
+            log.exception("arbitrage %s failed", orders[0].opportunity_id)
+        finally:
+            self.busy = False
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for arbitrages in flight (shutdown)."""
+        pending = [t for t in self.stats.tasks if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
