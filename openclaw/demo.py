@@ -31,6 +31,8 @@ from openclaw.feeds.connection import ConnectionConfig
 from openclaw.feeds.instrument import Instrument
 from openclaw.journal import Journal
 from openclaw.latency import summarize
+from openclaw.risk.gate import RiskGate
+from openclaw.risk.limits import InstrumentLimits, RiskLimits, VenueLimits, build_engine
 from openclaw.strategies.triarb import (
     ACKED,
     BOOK,
@@ -112,11 +114,17 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
                            "legs incomplete: " + ", ".join(f"{o.venue}={o.status.value}"
                                                            for o in orders))
 
+    gate = _risk_gate(agg)
+
+    def after(orders: list[Order]) -> None:
+        gate.on_result(orders)
+        on_result(orders)
+
     pipeline = ArbPipeline(
         agg, router, FEES_BPS, min_profit_bps=1.0, cooldown_ms=300, max_book_age_ms=2000,
         max_start={(v, a): amt for v in VENUES
                    for a, amt in (("USDT", 3000.0), ("BTC", 0.05), ("ETH", 1.0))},
-        on_result=on_result)
+        check=gate.check, on_result=after)
     rng = random.Random(seed)
     summary: dict[str, Any] = {}
     async with aiohttp.ClientSession() as http:
@@ -125,6 +133,11 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
                 await r.start()
             start_bal = {v: (await _get(http, f"{sims.servers[v].url}/_sim/balances"))["balances"]
                          for v in VENUES}
+            for v, bal in start_bal.items():
+                for asset, amount in bal.items():
+                    if asset in gate.index.assets:
+                        gate.engine.set_balance(gate.index.venue(v), gate.index.asset(asset),
+                                                gate.index.to_asset_units(asset, _total(amount)))
             await agg.start()
             await agg.wait_live(15)
             t_end = time.monotonic() + seconds
@@ -210,7 +223,29 @@ async def _summarize(seconds: float, pipeline: ArbPipeline, journal: Journal,
         "pnl": pnl,
         "latency_us": stage_latency(rows),
         "book_events": int(pipeline.clock.n_events),
+        "refused_by_risk": s.refused_by_risk,
+        "last_refusal": s.last_refusal,
     }
+
+
+def _risk_gate(agg: Aggregator) -> RiskGate:
+    """Risk limits for the demo's instruments: conformance, a 100 bps collar, fresh LIVE books,
+    at most 5,000 USDT (0.1 BTC on ETH/BTC) per order, a throttle and open-order cap per venue."""
+    instruments, books, symbols = [], {}, {}
+    for book_id, inst in agg.instrument_of.items():
+        cap = "0.1" if inst.quote == "BTC" else "5000"
+        instruments.append(InstrumentLimits(
+            venue=inst.venue, symbol=inst.symbol, base=inst.base, quote=inst.quote,
+            tick_size=Decimal(inst.tick_size), lot_size=Decimal(inst.lot_size),
+            max_order_notional=Decimal(cap), collar_bps=Decimal(100), max_book_age_ms=2000))
+        books[(inst.venue, inst.symbol)] = agg.bookset.book(book_id)
+        symbols[(inst.venue, f"{inst.base}/{inst.quote}")] = inst.symbol
+    limits = RiskLimits(
+        venues=[VenueLimits(name=v, max_orders=50, interval_ms=1000, max_open_orders=30)
+                for v in VENUES],
+        instruments=instruments)
+    engine = build_engine(limits)
+    return RiskGate(engine, engine.index, books, symbols)
 
 
 def _total(amount: Any) -> str:
