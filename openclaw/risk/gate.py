@@ -13,7 +13,7 @@ from decimal import Decimal
 import numpy as np
 
 from openclaw._core.book import OrderBook
-from openclaw._core.risk import BUY, LIMIT, ORDER_DTYPE, SELL, RiskEngine, reason_name
+from openclaw._core.risk import BUY, LIMIT, SELL, RiskEngine, reason_name
 from openclaw.execution.orders import Order, Side
 from openclaw.risk.limits import RiskIndex
 
