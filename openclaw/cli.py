@@ -80,8 +80,8 @@ def demo_cmd(
         from rich.console import Console
 
         Console().print(summary)
-    if summary.get("lost_orders") or summary.get("duplicate_orders") or not summary.get(
-            "journal_consistent"):
+    if summary.get("lost_orders") or summary.get("duplicate_orders") or summary.get(
+            "pipeline_errors") or not summary.get("journal_consistent"):
         raise typer.Exit(code=1)
 
 

@@ -13,8 +13,8 @@ from decimal import Decimal
 import numpy as np
 
 from openclaw._core.book import OrderBook
-from openclaw._core.risk import BUY, LIMIT, SELL, RiskEngine, reason_name
-from openclaw.execution.orders import Order, Side
+from openclaw._core.risk import BUY, LIMIT, MARKET, SELL, RiskEngine, reason_name
+from openclaw.execution.orders import Order, OrderType, Side
 from openclaw.risk.limits import RiskIndex
 
 MAX_LEGS = 16
@@ -58,9 +58,11 @@ class RiskGate:
             inst, sym = self._inst(o)
             bid_px, _, ask_px, _ = self.books[(o.venue, sym)].top_ticks(1)
             mid = int((bid_px[0] + ask_px[0]) // 2) if len(bid_px) and len(ask_px) else 0
-            self.orders[k] = (self._cid(o.client_id), self.index.to_ticks(inst, o.price),
-                              self.index.to_lots(inst, o.qty), mid, inst,
-                              BUY if o.side is Side.BUY else SELL, LIMIT)
+            market = o.order_type is OrderType.MARKET
+            price = 0 if market else self.index.to_ticks(inst, o.price)
+            self.orders[k] = (self._cid(o.client_id), price, self.index.to_lots(inst, o.qty),
+                              mid, inst, BUY if o.side is Side.BUY else SELL,
+                              MARKET if market else LIMIT)
         failed = self.engine.check_slice(0, len(orders), time.monotonic_ns())
         if failed == 0:
             return None

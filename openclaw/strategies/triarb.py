@@ -42,6 +42,9 @@ class ArbStats:
     orders: int = 0
     filled_legs: int = 0
     incomplete: int = 0             # lists where some legs filled and others did not
+    unwinds: int = 0                # incomplete lists whose filled legs were sent back
+    unwind_refused: int = 0         # unwinds the risk check refused (held, alerted)
+    errors: int = 0                 # arbitrage tasks that raised (logged with traceback)
     last_refusal: str = ""
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -52,11 +55,14 @@ class ArbPipeline:
     def __init__(self, aggregator: Aggregator, router: Router, fees_bps: dict[str, float],
                  *, min_profit_bps: float = 5.0, cooldown_ms: int = 500,
                  max_book_age_ms: int = 1000, max_start: dict[str, float] | None = None,
-                 check: ListCheck | None = None,
+                 check: ListCheck | None = None, partial_policy: str = "unwind",
                  on_result: Callable[[list[Order]], None] | None = None) -> None:
         self.agg = aggregator
         self.router = router
         self.check = check
+        if partial_policy not in ("unwind", "hold"):
+            raise ValueError(f"partial_policy must be 'unwind' or 'hold', not {partial_policy!r}")
+        self.partial_policy = partial_policy
         self.on_result = on_result
         self.ids = ClientIdFactory()
         self.clock = StageClock(STAGES, capacity=1 << 17)
@@ -145,16 +151,42 @@ class ArbPipeline:
             await self.router.reconcile_unknown(orders)
             filled = [o for o in orders if o.filled_qty > 0]
             self.stats.filled_legs += len(filled)
+            unwind: list[Order] = []
             if filled and len(filled) < len(orders):
                 self.stats.incomplete += 1
                 log.warning("arbitrage %s incomplete: %s", orders[0].opportunity_id,
                             [(o.venue, o.status.value, str(o.filled_qty)) for o in orders])
+                if self.partial_policy == "unwind":
+                    unwind = self._unwind_orders(filled)
             if self.on_result is not None:
                 self.on_result(orders)
+            if unwind:
+                reason = self.check(unwind) if self.check is not None else None
+                if reason is not None:
+                    self.stats.unwind_refused += 1
+                    self.stats.last_refusal = reason
+                    log.error("unwind of %s refused by risk: %s", orders[0].opportunity_id,
+                              reason)
+                else:
+                    self.stats.unwinds += 1
+                    self.stats.orders += len(unwind)
+                    await self.router.send_list(unwind)
+                    await self.router.reconcile_unknown(unwind)
+                    if self.on_result is not None:
+                        self.on_result(unwind)
         except Exception:
+            self.stats.errors += 1
             log.exception("arbitrage %s failed", orders[0].opportunity_id)
         finally:
             self.busy = False
+
+    def _unwind_orders(self, filled: list[Order]) -> list[Order]:
+        """Market orders that take back what the filled legs did (the opposite side, same qty)."""
+        opp_id = self.ids.next_opportunity()
+        return [Order(self.ids.make(opp_id, k), o.venue, o.symbol,
+                      "sell" if o.side.value == "buy" else "buy", "market",
+                      o.filled_qty, None, opp_id, k)
+                for k, o in enumerate(filled)]
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for arbitrages in flight (shutdown)."""
