@@ -552,6 +552,14 @@ cdef class OrderBook:
         """(n_bids, n_asks)."""
         return self.m.side[0].n, self.m.side[1].n
 
+    def mid_ticks(self) -> int:
+        """(best bid + best ask) // 2 in ticks; 0 if a side is empty (the risk reference)."""
+        cdef Side* b = &self.m.side[0]
+        cdef Side* a = &self.m.side[1]
+        if b.n == 0 or a.n == 0:
+            return 0
+        return (b.px[b.n - 1] + a.px[a.n - 1]) // 2
+
     def mid(self):
         """Mid price, or None if a side is empty."""
         cdef Side* b = &self.m.side[0]

@@ -39,6 +39,8 @@ class RiskGate:
         engine.use_buffers(self.orders, self.codes)
         self._ids: dict[str, int] = {}
         self.refused = 0
+        # (tick, lot) per instrument as Decimals: exact conversion without Fractions
+        self._units = [(spec.tick_size, spec.lot_size) for spec in index.specs]
 
     def _cid(self, client_id: str) -> int:
         n = self._ids.get(client_id)
@@ -56,11 +58,11 @@ class RiskGate:
             return f"order list of {len(orders)} legs (max {MAX_LEGS})"
         for k, o in enumerate(orders):
             inst, sym = self._inst(o)
-            bid_px, _, ask_px, _ = self.books[(o.venue, sym)].top_ticks(1)
-            mid = int((bid_px[0] + ask_px[0]) // 2) if len(bid_px) and len(ask_px) else 0
+            mid = self.books[(o.venue, sym)].mid_ticks()
             market = o.order_type is OrderType.MARKET
-            price = 0 if market else self.index.to_ticks(inst, o.price)
-            self.orders[k] = (self._cid(o.client_id), price, self.index.to_lots(inst, o.qty),
+            tick, lot = self._units[inst]
+            price = 0 if market else _exact(o.price, tick, "price")  # type: ignore[arg-type]
+            self.orders[k] = (self._cid(o.client_id), price, _exact(o.qty, lot, "qty"),
                               mid, inst, BUY if o.side is Side.BUY else SELL,
                               MARKET if market else LIMIT)
         failed = self.engine.check_slice(0, len(orders), time.monotonic_ns())
@@ -82,3 +84,12 @@ class RiskGate:
                 self.engine.on_fill(inst, side, lots, ticks)
             if o.is_final:
                 self.engine.on_order_close(self._cid(o.client_id))
+
+
+def _exact(value: Decimal, unit: Decimal, name: str) -> int:
+    """value / unit as an int; a value off the unit grid is an error, never rounded."""
+    q = value / unit
+    n = int(q)
+    if q != n:
+        raise ValueError(f"{name} {value} is not a multiple of {unit}")
+    return n

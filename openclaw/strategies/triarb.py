@@ -82,10 +82,11 @@ class ArbPipeline:
             self.lots[(inst.venue, inst.base, inst.quote)] = Decimal(inst.lot_size)
         self.arb = TriArb(rows, min_profit_bps=min_profit_bps, max_age_ns=max_book_age_ms * 10**6,
                           cooldown_ns=cooldown_ms * 10**6, require_live=True)
+        self.index: dict[tuple[str, str, str], int] = {}
         for book_id, inst in aggregator.instrument_of.items():
             key = (inst.venue, inst.base, inst.quote)
             if key in self.lots:
-                self.market_of_book[book_id] = self.arb.market_index(*key)
+                self.market_of_book[book_id] = self.index[key] = self.arb.market_index(*key)
         for (venue, asset), amount in (max_start or {}).items():
             self.arb.set_balance(venue, asset, amount)
         aggregator.subscribe(self.on_book)
@@ -108,10 +109,11 @@ class ArbPipeline:
             return
         # a market we just traded on must show a book update first: until the venue publishes
         # the liquidity we took, its book still shows it
+        idx = self.index
         fresh = [o for o in (self.arb.opportunity(i) for i in range(n))
                  if o.start_amount > 0 and all(
-                     self.books[self.arb.market_index(leg.venue, leg.base, leg.quote)].updates
-                     != self.traded_at.get(self.arb.market_index(leg.venue, leg.base, leg.quote))
+                     self.books[idx[(leg.venue, leg.base, leg.quote)]].updates
+                     != self.traded_at.get(idx[(leg.venue, leg.base, leg.quote)])
                      for leg in o.legs)]
         if not fresh:
             return
@@ -135,7 +137,7 @@ class ArbPipeline:
         else:
             clock.mark(event, RISK)
         for leg in opp.legs:
-            m = self.arb.market_index(leg.venue, leg.base, leg.quote)
+            m = idx[(leg.venue, leg.base, leg.quote)]
             self.traded_at[m] = self.books[m].updates
         self.busy = True
         self.stats.arbitrages += 1
