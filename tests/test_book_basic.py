@@ -32,6 +32,8 @@ def test_snapshot_and_reads() -> None:
     assert (book.seq, book.exch_ts, book.recv_ts) == (7, 123, 456)
     assert book.mid() == pytest.approx(100.005)
     assert book.spread() == pytest.approx(0.01)
+    assert book.mid_ticks() == (10000 + 10001) // 2
+    assert OrderBook("0.01", "0.00001").mid_ticks() == 0
     assert not book.is_crossed()
 
 
