@@ -131,6 +131,7 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
         try:
             for r in routes.values():
                 await r.start()
+            await router.recover()        # a reused journal: settle what a crash left open
             start_bal = {v: (await _get(http, f"{sims.servers[v].url}/_sim/balances"))["balances"]
                          for v in VENUES}
             for v, bal in start_bal.items():

@@ -203,6 +203,21 @@ class Router:
         if events:
             await self.journal.record_event(order, *events)
 
+    async def recover(self) -> list[Order]:
+        """Start-up: every order the journal holds as not final is brought to its true state at
+        its venue (by client id) before trading begins. NEW and SENT orders may or may not have
+        reached the venue: they become UNKNOWN first, then the venue's answer decides."""
+        orders = await self.journal.open_orders()
+        for o in orders:
+            if o.venue not in self.routes:
+                raise KeyError(f"journal holds an order on {o.venue!r}, which has no route")
+            if o.status in (OrderStatus.NEW, OrderStatus.SENT):
+                ev = o.mark_unknown("found unanswered in the journal at start-up")
+                if ev is not None:
+                    await self.journal.record_event(o, ev)
+        await self.reconcile_unknown(orders)
+        return orders
+
     async def reconcile_unknown(self, orders: list[Order]) -> None:
         """Query every UNKNOWN or non-final order by client id until the venue has answered."""
         for o in orders:

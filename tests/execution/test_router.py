@@ -149,3 +149,34 @@ def test_partial_fill(tmp_path: Path) -> None:
             await _teardown(sims, journal, routes)
 
     run(body)
+
+
+def test_restart_recovers_orders_left_unanswered(tmp_path: Path) -> None:
+    """A crash after the journal write: one leg never sent, one sent but never answered.
+    A new router on the same journal brings both to their true state before trading."""
+
+    async def body() -> None:
+        sims, journal, routes, router, ids = await _setup(tmp_path, timeout_s=1.0)
+        try:
+            legs = _legs(ids)
+            never_sent, unanswered = legs[0], legs[1]
+            await journal.record_new(never_sent)           # crash before sending it
+            sims.okx.inject_fault("order_timeout")
+            await router.send_list([unanswered])           # executed, reply never arrives
+            assert unanswered.status is OrderStatus.UNKNOWN
+            await journal.close()
+            # restart: a fresh journal handle and router, nothing in memory survives
+            journal2 = await Journal.open(tmp_path / "journal.sqlite")
+            router2 = Router(routes, journal2)
+            recovered = {o.client_id: o for o in await router2.recover()}
+            assert recovered[never_sent.client_id].status is OrderStatus.REJECTED
+            assert recovered[unanswered.client_id].status is OrderStatus.FILLED
+            assert (await journal2.order(unanswered.client_id)).status is OrderStatus.FILLED
+            assert await journal2.open_orders() == []
+            await journal2.close()
+        finally:
+            for r in routes.values():
+                await r.close()
+            await sims.aclose()
+
+    run(body)
