@@ -134,7 +134,6 @@ class BinanceSync(BookSync):
             return -1
         dec.commit(recv_ts)
         self.bookset.set_state(book_id, BookState.LIVE)
-        changed = book_id
         pending, self.buffers[book_id] = buf, []
         for _first, last, raw_event in pending:
             if last <= self.books[book_id].seq:
@@ -143,10 +142,7 @@ class BinanceSync(BookSync):
             applied = self._live_event(book_id, recv_ts)
             if applied < 0 and self.bookset.state(book_id) != BookState.LIVE:
                 return -1                      # a gap inside the buffer: resync requested
-        if self.books[book_id].is_crossed():
-            self.resync(book_id, "crossed")
-            return -1
-        return changed
+        return self.uncrossed(book_id)
 
 
 class BinanceFeed(VenueConnection):

@@ -164,10 +164,7 @@ class OkxSync(BookSync):
                 continue
             if self._chained(book_id, recv_ts) < 0:
                 return -1
-        if self.books[book_id].is_crossed():
-            self.resync(book_id, "crossed")
-            return -1
-        return book_id
+        return self.uncrossed(book_id)
 
 
 class OkxFeed(VenueConnection):

@@ -162,11 +162,16 @@ class BookSync:
     def apply(self, book_id: int, recv_ts: int) -> int:
         """Commit the decoded message; a crossed result is a resync, never a signal."""
         self.decoder.commit(recv_ts)
-        book = self.books[book_id]
-        if book.is_crossed():
-            self.resync(book_id, "crossed")
+        if self.uncrossed(book_id) < 0:
             return -1
         self.bookset.set_state(book_id, BookState.LIVE)
+        return book_id
+
+    def uncrossed(self, book_id: int) -> int:
+        """``book_id`` if its book is not crossed; otherwise a counted resync and -1."""
+        if self.books[book_id].is_crossed():
+            self.resync(book_id, "crossed")
+            return -1
         return book_id
 
     def mark_stale(self, now_ns: int, max_age_ns: int) -> list[int]:
