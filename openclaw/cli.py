@@ -78,8 +78,24 @@ def demo_cmd(
         typer.echo(orjson.dumps(summary).decode())
     else:
         from rich.console import Console
+        from rich.table import Table
 
-        Console().print(summary)
+        counts = Table(title=f"demo: {summary['seconds']:g} s on the local simulators")
+        keys = ("opportunities", "arbitrages", "orders", "fills", "incomplete", "unwinds",
+                "lost_orders", "duplicate_orders", "journal_consistent", "alerts_delivered")
+        for k in keys:
+            counts.add_column(k.replace("_", " "))
+        counts.add_row(*(str(summary.get(k)) for k in keys))
+        lat = Table(title="latency this run (us)")
+        for col in ("stage", "p50", "p99", "max", "count"):
+            lat.add_column(col, justify="left" if col == "stage" else "right")
+        for stage, v in summary["latency_us"].items():
+            lat.add_row(stage, *(f"{v[k]:,.1f}" for k in ("p50", "p99", "max")),
+                        str(int(v["count"])))
+        console = Console()
+        console.print(counts)
+        console.print(lat)
+        console.print({"pnl": summary["pnl"]})
     if summary.get("lost_orders") or summary.get("duplicate_orders") or summary.get(
             "pipeline_errors") or not summary.get("journal_consistent"):
         raise typer.Exit(code=1)

@@ -68,6 +68,7 @@ class ArbPipeline:
         self.clock = StageClock(STAGES, capacity=1 << 17)
         self.stats = ArbStats()
         self.busy = False
+        self.stopped = False
         rows = []
         self.market_of_book: dict[int, int] = {}
         self.books: list = []                      # OrderBook per market index
@@ -94,7 +95,7 @@ class ArbPipeline:
     def on_book(self, book_id: int, recv_ts: int) -> None:
         """Aggregator callback: one book changed (synchronous, on the feed's task)."""
         market = self.market_of_book.get(book_id)
-        if market is None:
+        if market is None or self.stopped:
             return
         clock = self.clock
         event = clock.start(recv_ts)
@@ -191,7 +192,8 @@ class ArbPipeline:
                 for k, o in enumerate(filled)]
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Wait for arbitrages in flight (shutdown)."""
+        """Shutdown: no new arbitrage starts; wait for those in flight."""
+        self.stopped = True
         pending = [t for t in self.stats.tasks if not t.done()]
         if pending:
             await asyncio.wait(pending, timeout=timeout)
