@@ -95,7 +95,8 @@ def demo_cmd(
         console = Console()
         console.print(counts)
         console.print(lat)
-        console.print({"pnl": summary["pnl"]})
+        console.print({"pnl": summary["pnl"],
+                       "pnl_usdt_marked": summary.get("pnl_usdt_marked")})
     if summary.get("lost_orders") or summary.get("duplicate_orders") or summary.get(
             "pipeline_errors") or not summary.get("journal_consistent"):
         raise typer.Exit(code=1)

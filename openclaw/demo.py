@@ -74,7 +74,7 @@ async def _get(session: aiohttp.ClientSession, url: str) -> Any:
 
 
 async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | None = None,
-                   show: bool = True) -> dict[str, Any]:
+                   show: bool = True, slippage_bps: float = 15.0) -> dict[str, Any]:
     """Run the pipeline for ``seconds``; returns the summary (the ``--json`` object)."""
     from openclaw.sim import start_simulators
     from openclaw.sim.telegram import TelegramSim
@@ -124,7 +124,7 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
         agg, router, FEES_BPS, min_profit_bps=1.0, cooldown_ms=300, max_book_age_ms=2000,
         max_start={(v, a): amt for v in VENUES
                    for a, amt in (("USDT", 3000.0), ("BTC", 0.05), ("ETH", 1.0))},
-        check=gate.check, on_result=after)
+        check=gate.check, on_result=after, slippage_bps=slippage_bps)
     rng = random.Random(seed)
     summary: dict[str, Any] = {}
     async with aiohttp.ClientSession() as http:
@@ -167,8 +167,15 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
                        for v in VENUES}
             venue_orders = {v: (await _get(http, f"{sims.servers[v].url}/_sim/orders"))["orders"]
                             for v in VENUES}
+            marks = {}
+            for pair in ("BTC/USDT", "ETH/USDT"):
+                bid, ask = agg.merged[pair].best_bid(), agg.merged[pair].best_ask()
+                if bid and ask:
+                    marks[pair.split("/")[0]] = (bid[0] + ask[0]) / 2
             summary = await _summarize(seconds, pipeline, journal, all_orders, venue_orders,
                                        start_bal, end_bal)
+            summary["pnl_usdt_marked"] = summary["pnl"].get("USDT", 0.0) + sum(
+                summary["pnl"].get(asset, 0.0) * px for asset, px in marks.items())
             await alerter.flush(5.0)
             summary["alerts_delivered"] = len(tg.messages)
         finally:

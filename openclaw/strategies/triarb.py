@@ -56,6 +56,7 @@ class ArbPipeline:
                  *, min_profit_bps: float = 5.0, cooldown_ms: int = 500,
                  max_book_age_ms: int = 1000, max_start: dict[str, float] | None = None,
                  check: ListCheck | None = None, partial_policy: str = "unwind",
+                 slippage_bps: float = 0.0,
                  on_result: Callable[[list[Order]], None] | None = None) -> None:
         self.agg = aggregator
         self.router = router
@@ -63,6 +64,10 @@ class ArbPipeline:
         if partial_policy not in ("unwind", "hold"):
             raise ValueError(f"partial_policy must be 'unwind' or 'hold', not {partial_policy!r}")
         self.partial_policy = partial_policy
+        if not 0 <= slippage_bps < 1000:
+            raise ValueError(f"slippage_bps out of range: {slippage_bps}")
+        self.slippage = Decimal(repr(slippage_bps)) / Decimal(10000)
+        self.ticks: dict[tuple[str, str, str], Decimal] = {}
         self.on_result = on_result
         self.ids = ClientIdFactory()
         self.clock = StageClock(STAGES, capacity=1 << 17)
@@ -81,6 +86,7 @@ class ArbPipeline:
                          fees_bps[inst.venue]))
             self.books.append(rows[-1][3])
             self.lots[(inst.venue, inst.base, inst.quote)] = Decimal(inst.lot_size)
+            self.ticks[(inst.venue, inst.base, inst.quote)] = Decimal(inst.tick_size)
         self.arb = TriArb(rows, min_profit_bps=min_profit_bps, max_age_ns=max_book_age_ms * 10**6,
                           cooldown_ns=cooldown_ms * 10**6, require_live=True)
         self.index: dict[tuple[str, str, str], int] = {}
@@ -126,8 +132,7 @@ class ArbPipeline:
             lot = self.lots[(leg.venue, leg.base, leg.quote)]
             qty = (Decimal(repr(leg.qty)) / lot).to_integral_value() * lot
             orders.append(Order(self.ids.make(opp_id, k), leg.venue, f"{leg.base}/{leg.quote}",
-                                leg.side, "limit", qty, Decimal(repr(leg.price_limit)),
-                                opp_id, k))
+                                leg.side, "limit", qty, self._limit(leg), opp_id, k))
         if self.check is not None:
             reason = self.check(orders)
             clock.mark(event, RISK)
@@ -182,6 +187,19 @@ class ArbPipeline:
             log.exception("arbitrage %s failed", orders[0].opportunity_id)
         finally:
             self.busy = False
+
+    def _limit(self, leg) -> Decimal:  # noqa: ANN001
+        """The leg's IOC limit: the worst price the detector walked to, moved by the slippage
+        allowance (buys up, sells down) and rounded outward to the tick."""
+        tick = self.ticks[(leg.venue, leg.base, leg.quote)]
+        px = Decimal(repr(leg.price_limit))
+        if not self.slippage:
+            return px
+        if leg.side == "buy":
+            steps = (px * (1 + self.slippage)) / tick
+            return steps.to_integral_value(rounding="ROUND_CEILING") * tick
+        steps = (px * (1 - self.slippage)) / tick
+        return steps.to_integral_value(rounding="ROUND_FLOOR") * tick
 
     def _unwind_orders(self, filled: list[Order]) -> list[Order]:
         """Market orders that take back what the filled legs did (the opposite side, same qty)."""
