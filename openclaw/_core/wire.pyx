@@ -9,7 +9,7 @@ continuity between the two, so a message that would break the book is never appl
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
-from libc.string cimport memcmp
+from libc.string cimport memcmp, memchr
 
 from openclaw._core.typedefs cimport tick_t, lot_t, int8_t, uint64_t
 from openclaw._core.book cimport BookSet, BookMeta, OrderBook, Side, now_ns
@@ -116,10 +116,33 @@ for _k in range(23):
     KEY_LENS[_k] = len(KEY_NAMES[_k])
 
 
+cdef Py_ssize_t skip_levels(const char* b, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    """Fast skip of a level array ``[[..],[..]]`` (numbers only, no brackets inside): jump from
+    ']' to ']' with memchr until a ']' closes the outer array. A wrong guess cannot pass
+    silently: parse_levels re-reads the array strictly and the object walk must still close."""
+    cdef const char* p
+    i = ws(b, i, n)
+    if i >= n or b[i] != c'[':
+        return skip_value(b, i, n)
+    i = ws(b, i + 1, n)
+    if i < n and b[i] == c']':
+        return i + 1
+    while i < n:
+        p = <const char*>memchr(b + i, c']', n - i)
+        if p == NULL:
+            return -1
+        i = ws(b, (p - b) + 1, n)
+        if i < n and b[i] == c']':
+            return i + 1
+        if i >= n or b[i] != c',':
+            return -1
+    return -1
+
+
 cdef Py_ssize_t walk_object(const char* b, Py_ssize_t i, Py_ssize_t n,
                             Py_ssize_t* at) noexcept nogil:
     """Walk the object at i; at[key] = start of its value for known keys. End index or -1."""
-    cdef Py_ssize_t ks, ke, k
+    cdef Py_ssize_t ks, ke, k, matched
     i = ws(b, i, n)
     if i >= n or b[i] != c'{':
         return -1
@@ -138,11 +161,16 @@ cdef Py_ssize_t walk_object(const char* b, Py_ssize_t i, Py_ssize_t n,
         if i >= n or b[i] != c':':
             return -1
         i = ws(b, i + 1, n)
+        matched = -1
         for k in range(N_KEYS):
             if KEY_LENS[k] == ke - ks and memcmp(b + ks, KEY_NAMES[k], ke - ks) == 0:
                 at[k] = i
+                matched = k
                 break
-        i = skip_value(b, i, n)
+        if matched == K_B or matched == K_A or matched == K_BIDS or matched == K_ASKS:
+            i = skip_levels(b, i, n)
+        else:
+            i = skip_value(b, i, n)
         if i < 0:
             return -1
         i = ws(b, i, n)
