@@ -22,6 +22,21 @@ from openclaw._core.fixedpoint import _REASONS
 VENUE_NAMES = ("binance", "okx", "bybit")
 KIND_NAMES = ("other", "snapshot", "update")
 
+cdef extern from "Python.h":
+    const char* PyUnicode_AsUTF8AndSize(object, Py_ssize_t*) except NULL
+
+
+cdef const char* frame_chars(object raw, Py_ssize_t* n) except NULL:
+    """The bytes of a frame: bytes as is, str through its cached UTF-8 (no copy for ASCII).
+    The caller keeps ``raw`` alive while it reads."""
+    if type(raw) is bytes:
+        n[0] = PyBytes_GET_SIZE(raw)
+        return PyBytes_AS_STRING(raw)
+    if type(raw) is str:
+        return PyUnicode_AsUTF8AndSize(raw, n)
+    raise TypeError(f"a frame must be bytes or str, not {type(raw).__name__}")
+
+
 # ---------------------------------------------------------------- scanner (nogil, no objects)
 
 cdef inline Py_ssize_t ws(const char* b, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
@@ -140,9 +155,13 @@ cdef Py_ssize_t skip_levels(const char* b, Py_ssize_t i, Py_ssize_t n) noexcept 
 
 
 cdef Py_ssize_t walk_object(const char* b, Py_ssize_t i, Py_ssize_t n,
-                            Py_ssize_t* at) noexcept nogil:
-    """Walk the object at i; at[key] = start of its value for known keys. End index or -1."""
-    cdef Py_ssize_t ks, ke, k, matched
+                            Py_ssize_t* at, Py_ssize_t* dat=NULL,
+                            int* walked=NULL) noexcept nogil:
+    """Walk the object at i; at[key] = start of its value for known keys. End index or -1.
+
+    With ``dat``, a ``data`` value that is an object (or an array whose first element is one)
+    is walked in the same pass into ``dat`` (``walked`` set to 1): no second scan."""
+    cdef Py_ssize_t ks, ke, k, matched, e
     i = ws(b, i, n)
     if i >= n or b[i] != c'{':
         return -1
@@ -169,6 +188,20 @@ cdef Py_ssize_t walk_object(const char* b, Py_ssize_t i, Py_ssize_t n,
                 break
         if matched == K_B or matched == K_A or matched == K_BIDS or matched == K_ASKS:
             i = skip_levels(b, i, n)
+        elif matched == K_DATA and dat != NULL and i < n and b[i] == c'{':
+            i = walk_object(b, i, n, dat)
+            walked[0] = 1
+        elif matched == K_DATA and dat != NULL and i < n and b[i] == c'[':
+            e = ws(b, i + 1, n)
+            if e < n and b[e] == c'{':
+                e = walk_object(b, e, n, dat)
+                if e < 0:
+                    return -1
+                walked[0] = 1
+                e = ws(b, e, n)
+                i = e + 1 if e < n and b[e] == c']' else skip_value(b, i, n)
+            else:
+                i = skip_value(b, i, n)
         else:
             i = skip_value(b, i, n)
         if i < 0:
@@ -445,14 +478,13 @@ cdef class DepthDecoder:
         cdef Py_ssize_t n, end, j
         cdef Py_ssize_t at[23]
         cdef Py_ssize_t sub[23]
+        cdef Py_ssize_t dat[23]
+        cdef int walked = 0
         cdef Py_ssize_t bi = -1, ai = -1
         cdef int64_t v
-        if isinstance(raw, str):
-            raw = (<str>raw).encode()
-        if not isinstance(raw, bytes):
-            raw = bytes(raw)
-        b = PyBytes_AS_STRING(raw)
-        n = PyBytes_GET_SIZE(raw)
+        if type(raw) is not bytes and type(raw) is not str:
+            raw = bytes(raw)             # kept alive by the local name while b is read
+        b = frame_chars(raw, &n)        # str frames are read in place (UTF-8), no copy
         self.bookset.reserve(n // 6 + 16)
         self.pending = False
         self.kind = KIND_OTHER
@@ -467,7 +499,8 @@ cdef class DepthDecoder:
         for j in range(N_KEYS):
             at[j] = -1
             sub[j] = -1
-        end = walk_object(b, 0, n, at)
+            dat[j] = -1
+        end = walk_object(b, 0, n, at, dat, &walked)
         if end < 0:
             self._fail("not a JSON object", 0)
         if ws(b, end, n) != n:
@@ -475,10 +508,10 @@ cdef class DepthDecoder:
 
         if self.venue == VENUE_BINANCE:
             if at[K_DATA] >= 0:                      # combined stream wrapper
-                if walk_object(b, at[K_DATA], n, sub) < 0:
+                if not walked:
                     self._fail("bad data object", at[K_DATA])
                 for j in range(N_KEYS):
-                    at[j] = sub[j]
+                    at[j] = dat[j]
             if not value_is(b, at[K_E], n, "depthUpdate", 11):
                 return KIND_OTHER
             self._route(b, at[K_S], n)
@@ -505,24 +538,20 @@ cdef class DepthDecoder:
             else:
                 return KIND_OTHER      # books5 / bbo-tbt carry no action
             j = ws(b, at[K_DATA], n)
-            if j >= n or b[j] != c'[':
-                self._fail("data is not an array", j)
-            for k in range(N_KEYS):
-                sub[k] = -1
-            if walk_object(b, j + 1, n, sub) < 0:
-                self._fail("bad data[0] object", j + 1)
-            if sub[K_SEQ_ID] >= 0 and parse_int(b, sub[K_SEQ_ID], n, &self.last_id) < 0:
-                self._fail("bad seqId", sub[K_SEQ_ID])
-            if sub[K_PREV_SEQ] >= 0 and parse_int(b, sub[K_PREV_SEQ], n, &self.prev_id) < 0:
-                self._fail("bad prevSeqId", sub[K_PREV_SEQ])
-            if sub[K_CHECKSUM] >= 0:
-                if parse_int(b, sub[K_CHECKSUM], n, &self.checksum) < 0:
-                    self._fail("bad checksum", sub[K_CHECKSUM])
+            if j >= n or b[j] != c'[' or not walked:
+                self._fail("data is not an array of objects", j)
+            if dat[K_SEQ_ID] >= 0 and parse_int(b, dat[K_SEQ_ID], n, &self.last_id) < 0:
+                self._fail("bad seqId", dat[K_SEQ_ID])
+            if dat[K_PREV_SEQ] >= 0 and parse_int(b, dat[K_PREV_SEQ], n, &self.prev_id) < 0:
+                self._fail("bad prevSeqId", dat[K_PREV_SEQ])
+            if dat[K_CHECKSUM] >= 0:
+                if parse_int(b, dat[K_CHECKSUM], n, &self.checksum) < 0:
+                    self._fail("bad checksum", dat[K_CHECKSUM])
                 self.has_checksum = self.checksum != 0
-            if parse_int(b, sub[K_TS], n, &v) == 0:
+            if parse_int(b, dat[K_TS], n, &v) == 0:
                 self.exch_ts = v * 1000000
-            bi = sub[K_BIDS]
-            ai = sub[K_ASKS]
+            bi = dat[K_BIDS]
+            ai = dat[K_ASKS]
         else:   # Bybit
             if at[K_TOPIC] < 0 or at[K_DATA] < 0 or not has_prefix(b, at[K_TOPIC], n,
                                                                     "orderbook.", 10):
@@ -535,13 +564,13 @@ cdef class DepthDecoder:
                 return KIND_OTHER
             if parse_int(b, at[K_TS], n, &v) == 0:
                 self.exch_ts = v * 1000000
-            if walk_object(b, at[K_DATA], n, sub) < 0:
+            if not walked:
                 self._fail("bad data object", at[K_DATA])
-            self._route(b, sub[K_S], n)
-            if parse_int(b, sub[K_U], n, &self.last_id) < 0:
-                self._fail("bad u", sub[K_U])
-            bi = sub[K_B]
-            ai = sub[K_A]
+            self._route(b, dat[K_S], n)
+            if parse_int(b, dat[K_U], n, &self.last_id) < 0:
+                self._fail("bad u", dat[K_U])
+            bi = dat[K_B]
+            ai = dat[K_A]
         if self.book_id < 0:
             return self.kind          # unknown symbol: the caller decides (error or ignore)
         self._levels(b, n, bi, ai)
@@ -558,12 +587,9 @@ cdef class DepthDecoder:
         cdef Py_ssize_t sub[23]
         cdef int64_t v = -1
         self.bookset.book(book_id)
-        if isinstance(raw, str):
-            raw = (<str>raw).encode()
-        if not isinstance(raw, bytes):
-            raw = bytes(raw)
-        b = PyBytes_AS_STRING(raw)
-        n = PyBytes_GET_SIZE(raw)
+        if type(raw) is not bytes and type(raw) is not str:
+            raw = bytes(raw)             # kept alive by the local name while b is read
+        b = frame_chars(raw, &n)        # str frames are read in place (UTF-8), no copy
         self.bookset.reserve(n // 6 + 16)
         self.pending = False
         for j in range(N_KEYS):
