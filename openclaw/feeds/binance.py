@@ -27,8 +27,6 @@ from openclaw.feeds.sync import (
     SubscriptionError,
 )
 
-MAX_BUFFER = 10_000     # events kept per symbol while waiting for a snapshot
-
 
 class BinanceSync(BookSync):
     """Sans-IO Binance book sync (live feed and replay)."""
@@ -42,20 +40,11 @@ class BinanceSync(BookSync):
         counters: FeedCounters | None = None,
         auto_units: tuple[str, str] | None = None,
     ) -> None:
-        self.buffers: dict[int, list[tuple[int, int, bytes]]] = {}
         self.pending_snapshots: dict[int, bytes] = {}   # arrived before the first event
         super().__init__(bookset, instruments, counters, auto_units)
 
-    def add(self, inst: Instrument, book_id: int) -> None:
-        super().add(inst, book_id)
-        self.buffers[book_id] = []
-
-    def make_instrument(self, symbol: str) -> Instrument:
-        return Instrument("binance", symbol, *self.auto_units)  # type: ignore[misc]
-
     def reset_pending(self) -> None:
-        for buf in self.buffers.values():
-            buf.clear()
+        super().reset_pending()
         self.pending_snapshots.clear()
 
     def subscribe(self, book_ids: list[int]) -> None:
@@ -84,15 +73,11 @@ class BinanceSync(BookSync):
             return -1
         state = self.bookset.state(book_id)
         if state in (BookState.SYNCING, BookState.RESYNCING):
-            buf = self.buffers[book_id]
-            if len(buf) >= MAX_BUFFER:
-                buf.pop(0)
-            buf.append((dec.first_id, dec.last_id, raw if isinstance(raw, bytes) else raw.encode()))
-            dec.discard()
+            first = self.buffer(book_id, dec.first_id, dec.last_id, raw)
             early = self.pending_snapshots.pop(book_id, None)
             if early is not None:
                 return self.on_snapshot(book_id, early, recv_ts)
-            if len(buf) == 1:
+            if first:
                 self.actions.append(FetchSnapshot(book_id, self.instruments[book_id]))
             return -1
         return self._live_event(book_id, recv_ts)

@@ -26,8 +26,6 @@ from openclaw.feeds.sync import (
     SubscriptionError,
 )
 
-MAX_BUFFER = 10_000
-
 
 class OkxSync(BookSync):
     """Sans-IO OKX book sync (live feed and replay)."""
@@ -45,19 +43,7 @@ class OkxSync(BookSync):
     ) -> None:
         self.channel = channel
         self.verify_checksum = verify_checksum
-        self.buffers: dict[int, list[tuple[int, int, bytes]]] = {}
         super().__init__(bookset, instruments, counters, auto_units)
-
-    def add(self, inst: Instrument, book_id: int) -> None:
-        super().add(inst, book_id)
-        self.buffers[book_id] = []
-
-    def make_instrument(self, symbol: str) -> Instrument:
-        return Instrument("okx", symbol, *self.auto_units)  # type: ignore[misc]
-
-    def reset_pending(self) -> None:
-        for buf in self.buffers.values():
-            buf.clear()
 
     def _args(self, book_ids: list[int]) -> list[dict[str, str]]:
         return [{"channel": self.channel, "instId": self.instruments[b].symbol} for b in book_ids]
@@ -91,12 +77,7 @@ class OkxSync(BookSync):
             if dec.last_id < 0:
                 dec.discard()      # an old-format frame without seqId: wait for a snapshot
                 return -1
-            buf = self.buffers[book_id]
-            if len(buf) >= MAX_BUFFER:
-                buf.pop(0)
-            buf.append((dec.prev_id, dec.last_id, raw if isinstance(raw, bytes) else raw.encode()))
-            dec.discard()
-            if len(buf) == 1:
+            if self.buffer(book_id, dec.prev_id, dec.last_id, raw):
                 self.actions.append(FetchSnapshot(book_id, self.instruments[book_id]))
             return -1
         return self._chained(book_id, recv_ts)

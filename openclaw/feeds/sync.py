@@ -20,6 +20,7 @@ from openclaw.feeds.state import BookState, FeedCounters
 log = logging.getLogger("openclaw.feeds")
 
 KIND_OTHER, KIND_SNAPSHOT, KIND_UPDATE = 0, 1, 2
+MAX_BUFFER = 10_000     # events held per book while it waits for a snapshot
 
 
 class SubscriptionError(OpenclawError):
@@ -75,6 +76,8 @@ class BookSync:
         self.counters = counters or FeedCounters()
         self.instruments: dict[int, Instrument] = {}
         self.books: dict[int, OrderBook] = {}     # views made once, read on every frame
+        # raw events held while a book waits for its snapshot: (id, id, frame) per book
+        self.buffers: dict[int, list[tuple[int, int, bytes]]] = {}
         self.actions: deque[Send | FetchSnapshot | Reconnect] = deque()
         self.fatal: OpenclawError | None = None
         self.auto_units = auto_units
@@ -88,6 +91,7 @@ class BookSync:
         self.decoder.register(inst.symbol, book_id)
         self.instruments[book_id] = inst
         self.books[book_id] = self.bookset.book(book_id)
+        self.buffers[book_id] = []
         self.bookset.set_state(book_id, BookState.SYNCING)
 
     def _auto_add(self, symbol: bytes) -> int:
@@ -190,6 +194,17 @@ class BookSync:
 
     def reset_pending(self) -> None:
         """Forget buffered events (a new connection starts from scratch)."""
+        for buf in self.buffers.values():
+            buf.clear()
+
+    def buffer(self, book_id: int, first: int, last: int, raw: bytes | str) -> bool:
+        """Hold a decoded event until the snapshot (bounded); True if it is the first held."""
+        buf = self.buffers[book_id]
+        if len(buf) >= MAX_BUFFER:
+            buf.pop(0)
+        buf.append((first, last, raw if isinstance(raw, bytes) else raw.encode()))
+        self.decoder.discard()
+        return len(buf) == 1
 
     def on_control(self, raw: bytes) -> bool:
         """A non-depth frame (ack, pong, error). True if it was understood."""

@@ -68,6 +68,16 @@ async def quiesce(sims: Simulators, agg: Aggregator, quiet: float = 0.25) -> Non
         last = seen
 
 
+async def wait_for(pred: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll ``pred`` until it holds; fail the test after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not pred():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
 def assert_books_match(sims: Simulators, agg: Aggregator, bybit_depth: int = 50) -> int:
     """Every client book equals the simulator's true book level by level; returns books checked."""
     checked = 0

@@ -6,20 +6,12 @@ import asyncio
 
 import pytest
 from livelib import assert_books_match, quiesce, run, started
+from livelib import wait_for as _wait
 
 from openclaw.feeds.aggregator import Aggregator
 from openclaw.feeds.state import BookState
 from openclaw.feeds.sync import SubscriptionError
 from openclaw.sim import Simulators
-
-
-async def _wait(pred, timeout: float = 5.0) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not pred():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
 
 
 def test_all_feeds_reach_live_and_match_the_true_books() -> None:

@@ -7,19 +7,11 @@ import asyncio
 import dataclasses
 
 from livelib import FAST, assert_books_match, endpoints_of, instruments_of, quiesce, run, started
+from livelib import wait_for as _wait
 
 from openclaw.feeds.aggregator import Aggregator
 from openclaw.feeds.state import BookState
 from openclaw.sim import start_simulators
-
-
-async def _wait(pred, timeout: float = 5.0) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not pred():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
 
 
 async def _settle_and_match(sims, agg) -> None:  # noqa: ANN001
