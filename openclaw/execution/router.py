@@ -131,9 +131,14 @@ def apply_venue_state(order: Order, reply: dict[str, Any]) -> list[Any]:
             else:
                 raise VenueReplyError(f"{order.venue}: fill without a price for "
                                       f"{order.client_id}")
+            # the venue reports the cumulative fee: this increment pays the difference
             fee = reply.get("fee") or {}
+            asset = fee.get("currency")
+            fee_inc = Decimal(0)
+            if fee.get("cost") is not None and asset:
+                fee_inc = Decimal(str(fee["cost"])) - order.fees.get(asset, Decimal(0))
             ev = order.fill(f"{vid}-{filled_d}", inc, px.quantize(Decimal("1e-12")),
-                            Decimal(0), fee.get("currency"))
+                            fee_inc, asset)
             if ev is not None:
                 events.append(ev)
     status = reply.get("status")

@@ -68,6 +68,8 @@ def test_three_legs_fill_and_journal_agrees(tmp_path: Path) -> None:
                 assert o.status is OrderStatus.FILLED, (o.venue, o.status, o.reason)
                 assert o.filled_qty == Decimal("0.01")
                 assert o.avg_price is not None and o.avg_price > 0
+                # the simulators charge 0.1% taker, in the asset received (BTC on a buy)
+                assert o.fees.get("BTC") == Decimal("0.00001"), (o.venue, o.fees)
             assert await journal.consistency_check() == []
             for o in orders:
                 row = await journal.order(o.client_id)
