@@ -1,5 +1,6 @@
-"""Local venue simulators speaking the real Binance, OKX and Bybit order-book protocols
-and spot trading REST APIs (as ccxt's async clients use them).
+"""Local venue simulators speaking the real Binance, OKX and Bybit order-book protocols,
+spot trading REST APIs (as ccxt's async clients use them) and trading WebSocket APIs
+(Binance ``/ws-api/v3``, OKX ``/ws/v5/private``, Bybit ``/v5/trade``) on the same state.
 
 They serve on 127.0.0.1 for tests and demos (no internet needed) and are an independent peer of
 openclaw's client code: nothing here imports ``openclaw.feeds``, ``openclaw.execution`` or
@@ -73,23 +74,39 @@ class Simulators:
 
 
 def simulator_urls(binance: BinanceSim, okx: OkxSim, bybit: BybitSim) -> dict[str, dict[str, str]]:
-    """The client-facing URLs of running servers (``control`` takes ``/_sim/...``)."""
-    return {
+    """The client-facing URLs of running servers (``control`` takes ``/_sim/...``); the trading
+    WebSocket keys (``ws_api``, ``ws_private``, ``ws_trade``) only where that API is served."""
+    urls = {
         "binance": {
             "ws": binance.ws_base,
             "ws_raw": f"{binance.ws_base}/ws",
             "ws_combined": f"{binance.ws_base}/stream",
+            "ws_api": f"{binance.ws_base}/ws-api/v3",
             "rest": binance.url,
             "control": binance.url,
         },
-        "okx": {"ws": okx.ws_url, "rest": okx.url, "control": okx.url},
+        "okx": {
+            "ws": okx.ws_url,
+            "ws_private": f"{okx.ws_base}/ws/v5/private",
+            "rest": okx.url,
+            "control": okx.url,
+        },
         "bybit": {
             "ws_spot": bybit.ws_url("spot"),
             "ws_linear": bybit.ws_url("linear"),
+            "ws_trade": f"{bybit.ws_base}/v5/trade",
             "rest": bybit.url,
             "control": bybit.url,
         },
     }
+    for venue, server, key in (
+        ("binance", binance, "ws_api"),
+        ("okx", okx, "ws_private"),
+        ("bybit", bybit, "ws_trade"),
+    ):
+        if server.wsapi is None:
+            del urls[venue][key]
+    return urls
 
 
 async def start_simulators(

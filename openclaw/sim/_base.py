@@ -249,6 +249,7 @@ class VenueSim:
         self._housekeeper: asyncio.Task[None] | None = None
         self.faults_applied: list[dict[str, Any]] = []
         self.trading: Any = None  # the venue's trading REST API (openclaw.sim.trading)
+        self.wsapi: Any = None  # the venue's trading WebSocket API (openclaw.sim.wsapi_common)
         self.app = web.Application()
         self.app.router.add_post("/_sim/fault", self._h_fault)
         self.app.router.add_get("/_sim/book", self._h_book)
@@ -306,6 +307,11 @@ class VenueSim:
         self.trading = api
         api.add_routes(self.app)
 
+    def _attach_wsapi(self, api: Any) -> None:
+        """Mount a trading WebSocket API (``openclaw.sim.wsapi_common.WsApi``)."""
+        self.wsapi = api
+        api.add_routes(self.app)
+
     def publish_book_change(self, diff: BookDiff) -> None:
         """Publish a change the trading API made to this venue's book (liquidity an order
         took) as a depth update now, between clock steps (``MarketStep.trade``)."""
@@ -346,6 +352,8 @@ class VenueSim:
     async def stop(self) -> None:
         """Close every client, stop serving (and the clock if this server owns it)."""
         self.clock.remove_listener(self._on_step)
+        if self.wsapi is not None:
+            await self.wsapi.close()
         if self.trading is not None:
             await self.trading.close()
         if self._own_clock:
@@ -540,7 +548,8 @@ class VenueSim:
     def fault_kinds(self) -> tuple[str, ...]:
         """Every fault kind this venue accepts (trading REST faults included)."""
         trading = self.trading.fault_kinds if self.trading is not None else ()
-        return COMMON_FAULTS + self.venue_faults + tuple(trading)
+        wsapi = self.wsapi.fault_kinds if self.wsapi is not None else ()
+        return COMMON_FAULTS + self.venue_faults + tuple(trading) + tuple(wsapi)
 
     def resolve(self, symbol: str, category: str | None = None) -> InstrumentSpec:
         """Find one of this venue's instruments by any spelling; raise FaultError if unknown."""
@@ -564,6 +573,8 @@ class VenueSim:
         Trading faults (``openclaw.sim.trading.REST_FAULTS``) go to the trading API and take
         extra ``params`` (``status``, ``scope``, ``ratio``, ``code``, ``msg``).
         """
+        if self.wsapi is not None and kind in self.wsapi.fault_kinds:
+            return self.wsapi.inject_fault(kind, symbol, category=category, count=count, **params)
         if self.trading is not None and kind in self.trading.fault_kinds:
             return self.trading.inject_fault(
                 kind, symbol, category=category, seconds=seconds, count=count, **params
@@ -649,6 +660,7 @@ class VenueSim:
             "fault_kinds": list(self.fault_kinds),
             "config": self._config(),
             **({"trading": self.trading.status()} if self.trading is not None else {}),
+            **({"wsapi": self.wsapi.status()} if self.wsapi is not None else {}),
         }
 
     # ---- control HTTP ------------------------------------------------------------------

@@ -45,6 +45,7 @@ from openclaw.sim.market import (
     SyntheticMarket,
 )
 from openclaw.sim.rest_binance import BinanceTrading
+from openclaw.sim.wsapi_binance import BinanceWsApi
 
 __all__ = ["BinanceSim"]
 
@@ -94,6 +95,7 @@ class BinanceSim(VenueSim):
         max_connection_age: float = 24 * 3600.0,
         slow_steps: int = 10,
         trading: dict[str, Any] | bool | None = None,
+        wsapi: dict[str, Any] | bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(market, clock, **kwargs)
@@ -116,6 +118,9 @@ class BinanceSim(VenueSim):
         if trading is not False:  # the spot trading REST API on the same port
             opts = trading if isinstance(trading, dict) else {}
             self._attach_trading(BinanceTrading(self, **opts))
+            if wsapi is not False:  # the WebSocket API (/ws-api/v3) on the same state
+                ws_opts = wsapi if isinstance(wsapi, dict) else {}
+                self._attach_wsapi(BinanceWsApi(self, self.trading, **ws_opts))
 
     # ---- routes ------------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ from openclaw.sim.market import (
     SyntheticMarket,
 )
 from openclaw.sim.rest_bybit import BybitTrading
+from openclaw.sim.wsapi_bybit import BybitWsApi
 
 __all__ = ["BybitSim"]
 
@@ -92,6 +93,7 @@ class BybitSim(VenueSim):
         idle_timeout: float = 600.0,
         max_args_spot: int = 10,
         trading: dict[str, Any] | bool | None = None,
+        wsapi: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(market, clock, **kwargs)
@@ -110,6 +112,8 @@ class BybitSim(VenueSim):
         if trading is not False:  # the spot trading REST API on the same port
             opts = trading if isinstance(trading, dict) else {}
             self._attach_trading(BybitTrading(self, **opts))
+            if wsapi is not False:  # the trading WebSocket on the same state
+                self._attach_wsapi(BybitWsApi(self, self.trading))
 
     # ---- routes ------------------------------------------------------------------------
 

@@ -282,6 +282,9 @@ class MatchingEngine:
         self._by_client: dict[str, Order] = {}
         self.fills: list[Fill] = []
         self._resting: dict[int, Order] = {}
+        #: Called with an order after every change (placed, filled, cancelled), whichever
+        #: route made it (REST, WebSocket API, market steps): private order pushes.
+        self.listeners: list[Callable[[Order], None]] = []
 
     # ---- queries -----------------------------------------------------------------------
 
@@ -446,6 +449,8 @@ class MatchingEngine:
         else:
             order.status = "partially_filled" if order.filled > 0 else "new"
             self._resting[order.id] = order
+        if self.listeners:
+            self._notify(order)
         return order
 
     def cancel(self, order: Order, reason: str = "user") -> Order:
@@ -453,7 +458,13 @@ class MatchingEngine:
         if order.is_open:
             order.updated = now_ms()
             self._finish(order, "canceled", reason)
+            if self.listeners:
+                self._notify(order)
         return order
+
+    def _notify(self, order: Order) -> None:
+        for listener in list(self.listeners):
+            listener(order)
 
     # ---- passive fills -----------------------------------------------------------------
 
@@ -485,6 +496,8 @@ class MatchingEngine:
                 self._finish(order, "filled", "")
             else:
                 order.status = "partially_filled"
+            if self.listeners:
+                self._notify(order)
         return out
 
     # ---- internals ---------------------------------------------------------------------
@@ -534,7 +547,10 @@ class MatchingEngine:
                 budget = budget * ratio
         plan: list[tuple[int, int]] = []
         got = 0
-        for p, size in book.top(opp, None):
+        levels = book.sides[opp]
+        for i in range(book.count(opp)):  # best first, only as deep as the order goes
+            p = book.price_at(opp, i)
+            size = levels[p]
             if limit_ticks is not None and (
                 (opp == ASK and p > limit_ticks) or (opp == BID and p < limit_ticks)
             ):

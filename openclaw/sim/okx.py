@@ -47,6 +47,7 @@ from openclaw.sim.market import (
     SyntheticMarket,
 )
 from openclaw.sim.rest_okx import OkxTrading
+from openclaw.sim.wsapi_okx import OkxWsApi
 
 __all__ = ["OkxSim", "okx_checksum"]
 
@@ -102,6 +103,7 @@ class OkxSim(VenueSim):
         heartbeat_s: float = 60.0,
         idle_timeout: float = 30.0,
         trading: dict[str, Any] | bool | None = None,
+        wsapi: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(market, clock, **kwargs)
@@ -124,6 +126,8 @@ class OkxSim(VenueSim):
         if trading is not False:  # the spot trading REST API on the same port
             opts = trading if isinstance(trading, dict) else {}
             self._attach_trading(OkxTrading(self, **opts))
+            if wsapi is not False:  # the trading WebSocket on the same state
+                self._attach_wsapi(OkxWsApi(self, self.trading))
 
     # ---- routes ------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ import random
 import re
 import string
 import time
+from collections import deque
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
@@ -32,7 +33,7 @@ from openclaw.sim.market import InstrumentSpec
 from openclaw.sim.matching import Fill, Order, OrderError
 from openclaw.sim.trading import Call, RestFault, TradingApi
 
-__all__ = ["BinanceTrading"]
+__all__ = ["BinanceReject", "BinanceTrading"]
 
 _NUM_RE = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
 _CID_RE = re.compile(r"^[a-zA-Z0-9\-_]{1,36}$")
@@ -84,6 +85,8 @@ def _mandatory(name: str) -> str:
 
 
 class _Reject(Exception):
+    """A Binance error reply: ``code``, ``msg`` and the HTTP/WebSocket ``status``."""
+
     def __init__(self, code: int, msg: str, status: int = 400) -> None:
         super().__init__(msg)
         self.code, self.msg, self.status = code, msg, status
@@ -101,7 +104,7 @@ class BinanceTrading(TradingApi):
         super().__init__(server, **kwargs)
         self._weight_minute = 0
         self._weight = 0
-        self._order_count_10s: list[float] = []
+        self._order_count_10s: deque[float] = deque()
         self._order_count_1d = 0
         self._rng = random.Random(self.market.seed * 31 + 5)
 
@@ -183,10 +186,6 @@ class BinanceTrading(TradingApi):
 
     def authenticate(self, request: web.Request, call: Call) -> web.StreamResponse | None:
         key = request.headers.get("X-MBX-APIKEY", "")
-        if not key:
-            return self._err(-2014, "API-key format invalid.", 401)
-        if key != self.api_key:
-            return self._err(-2015, "Invalid API-key, IP, or permissions for action.", 401)
         signature: str | None = None
         payload_parts: list[str] = []
         for text in (request.rel_url.raw_query_string, call.raw_body):
@@ -201,32 +200,56 @@ class BinanceTrading(TradingApi):
             payload_parts.append("&".join(kept))
         payload = "".join(payload_parts)  # Binance: totalParams = query string + body
         call.params = dict(parse_qsl(payload, keep_blank_values=True))
-        ts = call.params.get("timestamp", "")
+        try:
+            self.verify(key, payload, signature, call.params)
+        except _Reject as exc:
+            return self._err(exc.code, exc.msg, exc.status)
+        return None
+
+    def verify(self, key: str, payload: str, signature: str | None, params: dict[str, str]) -> None:
+        """Check API key, timestamp, ``recvWindow`` and the HMAC-SHA256 hex ``signature`` of
+        ``payload``; raise ``_Reject`` as Binance answers (shared by REST and WebSocket API)."""
+        if not key:
+            raise _Reject(-2014, "API-key format invalid.", 401)
+        if key != self.api_key:
+            raise _Reject(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+        ts = params.get("timestamp", "")
         if not ts.isdigit():
-            return self._err(-1102, _mandatory("timestamp"))
-        window_text = call.params.get("recvWindow", "5000")
+            raise _Reject(-1102, _mandatory("timestamp"))
+        window_text = params.get("recvWindow", "5000")
         if not window_text.isdigit():
-            return self._err(
+            raise _Reject(
                 -1100,
                 "Illegal characters found in parameter 'recvWindow'; "
                 "legal range is '^[0-9]{1,20}$'.",
             )
         window = int(window_text)
         if window > 60000:
-            return self._err(-1131, "recvWindow must be less than 60000")
+            raise _Reject(-1131, "recvWindow must be less than 60000")
         if not signature:
-            return self._err(-1102, _mandatory("signature"))
+            raise _Reject(-1102, _mandatory("signature"))
         expected = hmac.new(self.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature.lower()):
-            return self._err(-1022, "Signature for this request is not valid.")
+            raise _Reject(-1022, "Signature for this request is not valid.")
+        self.check_time(params)
+
+    def check_time(self, params: dict[str, str]) -> None:
+        """``timestamp`` must be within ``recvWindow`` and less than 1 s ahead (-1021)."""
+        ts = params.get("timestamp", "")
+        if not ts.isdigit():
+            raise _Reject(-1102, _mandatory("timestamp"))
+        window_text = params.get("recvWindow", "5000")
+        window = int(window_text) if window_text.isdigit() else 5000
         now = self.now_ms()
-        if int(ts) >= now + 1000:
-            return self._err(
+        sent = int(ts)
+        if sent > 10**14:  # microseconds (the WebSocket API accepts both)
+            sent //= 1000
+        if sent >= now + 1000:
+            raise _Reject(
                 -1021, "Timestamp for this request was 1000ms ahead of the server's time."
             )
-        if now - int(ts) > window:
-            return self._err(-1021, "Timestamp for this request is outside of the recvWindow.")
-        return None
+        if now - sent > window:
+            raise _Reject(-1021, "Timestamp for this request is outside of the recvWindow.")
 
     # ---- helpers -----------------------------------------------------------------------
 
@@ -527,7 +550,11 @@ class BinanceTrading(TradingApi):
         return await self._safe(run, request, call)
 
     async def _h_account(self, request: web.Request, call: Call) -> web.Response:
-        omit_zero = call.params.get("omitZeroBalances", "false").lower() == "true"
+        return self._reply(self.account_json(call.params), weight=WEIGHTS["account"])
+
+    def account_json(self, params: dict[str, str]) -> dict[str, Any]:
+        """``GET /api/v3/account`` / ``account.status`` body."""
+        omit_zero = params.get("omitZeroBalances", "false").lower() == "true"
         acct = self.account
         balances = [
             {"asset": a, "free": f8(acct.available(a)), "locked": f8(acct.held(a))}
@@ -559,13 +586,22 @@ class BinanceTrading(TradingApi):
             "permissions": ["SPOT"],
             "uid": 354937868,
         }
-        return self._reply(body, weight=WEIGHTS["account"])
+        return body
 
     async def _h_new_order(self, request: web.Request, call: Call) -> web.Response:
         return await self._safe(self._new_order, request, call)
 
     async def _new_order(self, request: web.Request, call: Call) -> web.Response:
-        p = call.params
+        order, resp_type = self.new_order(call.params, call)
+        headers = {
+            "X-MBX-ORDER-COUNT-10S": str(self._count_order()),
+            "X-MBX-ORDER-COUNT-1D": str(self._order_count_1d),
+        }
+        return self._reply(self._new_order_json(order, resp_type), weight=1, headers=headers)
+
+    def new_order(self, p: dict[str, str], call: Call) -> tuple[Order, str]:
+        """Validate and place one order from ``newOrder`` parameters (strings); return it and
+        the ``newOrderRespType``; raise ``_Reject`` (shared by REST and WebSocket API)."""
         spec = self._spec(p.get("symbol"))
         assert spec is not None
         side = p.get("side", "")
@@ -644,39 +680,47 @@ class BinanceTrading(TradingApi):
             )
         except OrderError as exc:
             raise _Reject(*REJECTS[exc.reason]) from exc
-        headers = {
-            "X-MBX-ORDER-COUNT-10S": str(self._count_order()),
-            "X-MBX-ORDER-COUNT-1D": str(self._order_count_1d),
-        }
-        return self._reply(self._new_order_json(order, resp_type), weight=1, headers=headers)
+        return order, resp_type
 
     def _count_order(self) -> int:
+        """Count one placed order; the orders of the last 10 s (``ORDERS`` rate limit)."""
         now = time.monotonic()
-        self._order_count_10s = [t for t in self._order_count_10s if now - t < 10.0] + [now]
+        window = self._order_count_10s
+        while window and now - window[0] >= 10.0:
+            window.popleft()
+        window.append(now)
         self._order_count_1d += 1
-        return len(self._order_count_10s)
+        return len(window)
+
+    def query_order(self, p: dict[str, str]) -> Order:
+        """The order named by ``symbol`` + ``orderId``/``origClientOrderId``; -2013 if none."""
+        spec = self._spec(p.get("symbol"))
+        assert spec is not None
+        order = self._find(p, spec)
+        if order is None:
+            raise _Reject(-2013, "Order does not exist.")
+        return order
+
+    def cancel_order(self, p: dict[str, str]) -> dict[str, Any]:
+        """Cancel the named open order; its cancel reply; -2011 if unknown or final."""
+        spec = self._spec(p.get("symbol"))
+        assert spec is not None
+        order = self._find(p, spec)
+        if order is None or not order.is_open:
+            raise _Reject(-2011, "Unknown order sent.")
+        self.engine.cancel(order)
+        return self._cancel_json(order, p.get("newClientOrderId") or self._new_client_id())
 
     async def _h_get_order(self, request: web.Request, call: Call) -> web.Response:
         async def run(request: web.Request, call: Call) -> web.Response:
-            spec = self._spec(call.params.get("symbol"))
-            assert spec is not None
-            order = self._find(call.params, spec)
-            if order is None:
-                raise _Reject(-2013, "Order does not exist.")
+            order = self.query_order(call.params)
             return self._reply(self.order_json(order), weight=WEIGHTS["order"])
 
         return await self._safe(run, request, call)
 
     async def _h_cancel_order(self, request: web.Request, call: Call) -> web.Response:
         async def run(request: web.Request, call: Call) -> web.Response:
-            spec = self._spec(call.params.get("symbol"))
-            assert spec is not None
-            order = self._find(call.params, spec)
-            if order is None or not order.is_open:
-                raise _Reject(-2011, "Unknown order sent.")
-            self.engine.cancel(order)
-            cancel_id = call.params.get("newClientOrderId") or self._new_client_id()
-            return self._reply(self._cancel_json(order, cancel_id))
+            return self._reply(self.cancel_order(call.params))
 
         return await self._safe(run, request, call)
 
@@ -744,6 +788,9 @@ class BinanceTrading(TradingApi):
             return self._reply([self._trade_json(f) for f in fills], weight=WEIGHTS["myTrades"])
 
         return await self._safe(run, request, call)
+
+
+BinanceReject = _Reject
 
 
 def _dumps(obj: Any) -> str:

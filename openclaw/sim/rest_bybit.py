@@ -35,7 +35,7 @@ from openclaw.sim.market import ASK, BID, InstrumentSpec
 from openclaw.sim.matching import Fill, Order, OrderError
 from openclaw.sim.trading import Call, RestFault, TradingApi
 
-__all__ = ["BybitTrading"]
+__all__ = ["BybitFail", "BybitTrading"]
 
 _LINK_RE = re.compile(r"^[A-Za-z0-9_\-]{1,36}$")
 QUOTE_PRECISION = Decimal("0.00000001")
@@ -68,9 +68,14 @@ def _status(o: Order) -> str:
 
 
 class _Fail(Exception):
+    """A Bybit error reply: ``retCode`` and ``retMsg``."""
+
     def __init__(self, code: int, msg: str) -> None:
         super().__init__(msg)
         self.code, self.msg = code, msg
+
+
+BybitFail = _Fail
 
 
 class BybitTrading(TradingApi):
@@ -170,18 +175,12 @@ class BybitTrading(TradingApi):
                 10002,
                 "invalid request, please check your server timestamp or recv_window param",
             )
-        now, sent, window = self.now_ms(), int(ts), int(window_text)
-        if not (now - window <= sent < now + 1000):
-            return self._reply(
-                {},
-                10002,
-                "invalid request, please check your server timestamp or recv_window param. "
-                f"req_timestamp[{sent}],server_timestamp[{now}],recv_window[{window}]",
-            )
+        stale = self.time_error(ts, window_text)
+        if stale is not None:
+            return self._reply({}, 10002, stale)
         rest = call.raw_body if request.method == "POST" else request.rel_url.raw_query_string
         origin = ts + key + window_text + rest
-        expected = hmac.new(self.secret.encode(), origin.encode(), hashlib.sha256).hexdigest()
-        if not sign or not hmac.compare_digest(expected, sign.lower()):
+        if not sign or not self.sign_ok(origin, sign):
             return self._reply({}, 10004, f"error sign! origin_string[{origin}]")
         if request.method == "POST":
             try:
@@ -192,6 +191,22 @@ class BybitTrading(TradingApi):
         else:
             call.params = dict(parse_qsl(request.rel_url.raw_query_string, keep_blank_values=True))
         return None
+
+    def time_error(self, ts: str, window_text: str) -> str | None:
+        """None if ``ts`` (ms) is within ``[now - recvWindow, now + 1 s)``, else the 10002
+        message (REST headers and WebSocket ``header``)."""
+        now, sent, window = self.now_ms(), int(ts), int(window_text)
+        if now - window <= sent < now + 1000:
+            return None
+        return (
+            "invalid request, please check your server timestamp or recv_window param. "
+            f"req_timestamp[{sent}],server_timestamp[{now}],recv_window[{window}]"
+        )
+
+    def sign_ok(self, origin: str, sign: str) -> bool:
+        """True if ``sign`` is the hex HMAC-SHA256 of ``origin`` (REST and WebSocket auth)."""
+        expected = hmac.new(self.secret.encode(), origin.encode(), hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, sign.lower())
 
     # ---- helpers -----------------------------------------------------------------------
 
@@ -505,68 +520,8 @@ class BybitTrading(TradingApi):
         )
 
     async def _h_create(self, request: web.Request, call: Call) -> web.Response:
-        p = call.params
         try:
-            spec = self._spec(p)
-            assert spec is not None
-            side = p.get("side")
-            if side not in ("Buy", "Sell"):
-                raise _Fail(170117, "Invalid side.")
-            otype = p.get("orderType")
-            if otype not in ("Market", "Limit"):
-                raise _Fail(170116, "Invalid orderType.")
-            link = p.get("orderLinkId") or ""
-            if link and not _LINK_RE.match(str(link)):
-                raise _Fail(170130, "Data sent for parameter 'orderLinkId' is not valid.")
-            tif_in = p.get("timeInForce") or ("IOC" if otype == "Market" else "GTC")
-            if tif_in not in TIF:
-                raise _Fail(170115, "Invalid timeInForce.")
-            qty = self._dec(p.get("qty"), "qty")
-            if qty is None:
-                raise _Fail(170130, "Data sent for parameter 'qty' is not valid.")
-            price = self._dec(p.get("price"), "price")
-            if otype == "Limit" and price is None:
-                raise _Fail(170130, "Data sent for parameter 'price' is not valid.")
-            unit = p.get("marketUnit") or ""
-            if unit not in ("", "baseCoin", "quoteCoin"):
-                raise _Fail(170130, "Data sent for parameter 'marketUnit' is not valid.")
-            quote_sized = otype == "Market" and (
-                unit == "quoteCoin" or (unit == "" and side == "Buy")
-            )
-            if quote_sized and side == "Sell":
-                raise _Fail(170130, "Data sent for parameter 'marketUnit' is not valid.")
-            if quote_sized and qty % QUOTE_PRECISION != 0:
-                raise _Fail(170148, "Market order amount decimal too long.")
-            reject, ratio = self.take_order_faults(spec, call)
-            if reject is not None:
-                if reject.code is not None:
-                    raise _Fail(int(reject.code), reject.msg or "Order rejected.")
-                tick = Decimal(spec.tick)
-                book = self.market.book(spec.key)
-                if side == "Buy":
-                    best = book.best(ASK) or 0
-                    band = fmt_trim((best * tick * Decimal("1.05")).quantize(tick))
-                    raise _Fail(
-                        170193, reject.msg or f"Buy order price cannot be higher than {band}."
-                    )
-                best = book.best(BID) or 0
-                band = fmt_trim((best * tick * Decimal("0.95")).quantize(tick))
-                raise _Fail(170194, reject.msg or f"Sell order price cannot be lower than {band}.")
-            try:
-                order = self.engine.place(
-                    spec,
-                    side.lower(),
-                    otype.lower(),
-                    qty=None if quote_sized else qty,
-                    quote_qty=qty if quote_sized else None,
-                    price=price if otype == "Limit" else None,
-                    tif=TIF[tif_in],
-                    client_id=str(link),
-                    meta={},
-                    fill_ratio=ratio,
-                )
-            except OrderError as exc:
-                raise _Fail(*REJECTS[exc.reason]) from exc
+            order = self.create_order(call.params, call)
         except _Fail as exc:
             return self._fail(exc)
         headers = {
@@ -578,18 +533,83 @@ class BybitTrading(TradingApi):
             {"orderId": str(order.id), "orderLinkId": order.client_id}, headers=headers
         )
 
-    async def _h_cancel(self, request: web.Request, call: Call) -> web.Response:
-        p = call.params
+    def create_order(self, p: dict[str, Any], call: Call) -> Order:
+        """Validate and place one order from ``/v5/order/create`` parameters; raise ``_Fail``
+        (shared by REST and the ``order.create`` WebSocket op)."""
+        spec = self._spec(p)
+        assert spec is not None
+        side = p.get("side")
+        if side not in ("Buy", "Sell"):
+            raise _Fail(170117, "Invalid side.")
+        otype = p.get("orderType")
+        if otype not in ("Market", "Limit"):
+            raise _Fail(170116, "Invalid orderType.")
+        link = p.get("orderLinkId") or ""
+        if link and not _LINK_RE.match(str(link)):
+            raise _Fail(170130, "Data sent for parameter 'orderLinkId' is not valid.")
+        tif_in = p.get("timeInForce") or ("IOC" if otype == "Market" else "GTC")
+        if tif_in not in TIF:
+            raise _Fail(170115, "Invalid timeInForce.")
+        qty = self._dec(p.get("qty"), "qty")
+        if qty is None:
+            raise _Fail(170130, "Data sent for parameter 'qty' is not valid.")
+        price = self._dec(p.get("price"), "price")
+        if otype == "Limit" and price is None:
+            raise _Fail(170130, "Data sent for parameter 'price' is not valid.")
+        unit = p.get("marketUnit") or ""
+        if unit not in ("", "baseCoin", "quoteCoin"):
+            raise _Fail(170130, "Data sent for parameter 'marketUnit' is not valid.")
+        quote_sized = otype == "Market" and (unit == "quoteCoin" or (unit == "" and side == "Buy"))
+        if quote_sized and side == "Sell":
+            raise _Fail(170130, "Data sent for parameter 'marketUnit' is not valid.")
+        if quote_sized and qty % QUOTE_PRECISION != 0:
+            raise _Fail(170148, "Market order amount decimal too long.")
+        reject, ratio = self.take_order_faults(spec, call)
+        if reject is not None:
+            if reject.code is not None:
+                raise _Fail(int(reject.code), reject.msg or "Order rejected.")
+            tick = Decimal(spec.tick)
+            book = self.market.book(spec.key)
+            if side == "Buy":
+                best = book.best(ASK) or 0
+                band = fmt_trim((best * tick * Decimal("1.05")).quantize(tick))
+                raise _Fail(170193, reject.msg or f"Buy order price cannot be higher than {band}.")
+            best = book.best(BID) or 0
+            band = fmt_trim((best * tick * Decimal("0.95")).quantize(tick))
+            raise _Fail(170194, reject.msg or f"Sell order price cannot be lower than {band}.")
         try:
-            spec = self._spec(p)
-            assert spec is not None
-            oid, cid = self._ids(p)
-            if oid is None and cid is None:
-                raise _Fail(10001, "params error: orderId or orderLinkId is required")
-            order = self._lookup(p)
-            if order is None or order.symbol != spec.venue_symbol or not order.is_open:
-                raise _Fail(170213, "Order does not exist.")
-            self.engine.cancel(order)
+            order = self.engine.place(
+                spec,
+                side.lower(),
+                otype.lower(),
+                qty=None if quote_sized else qty,
+                quote_qty=qty if quote_sized else None,
+                price=price if otype == "Limit" else None,
+                tif=TIF[tif_in],
+                client_id=str(link),
+                meta={},
+                fill_ratio=ratio,
+            )
+        except OrderError as exc:
+            raise _Fail(*REJECTS[exc.reason]) from exc
+        return order
+
+    def cancel_order(self, p: dict[str, Any]) -> Order:
+        """Cancel the open order named by ``orderId``/``orderLinkId``; raise ``_Fail``."""
+        spec = self._spec(p)
+        assert spec is not None
+        oid, cid = self._ids(p)
+        if oid is None and cid is None:
+            raise _Fail(10001, "params error: orderId or orderLinkId is required")
+        order = self._lookup(p)
+        if order is None or order.symbol != spec.venue_symbol or not order.is_open:
+            raise _Fail(170213, "Order does not exist.")
+        self.engine.cancel(order)
+        return order
+
+    async def _h_cancel(self, request: web.Request, call: Call) -> web.Response:
+        try:
+            order = self.cancel_order(call.params)
         except _Fail as exc:
             return self._fail(exc)
         return self._reply({"orderId": str(order.id), "orderLinkId": order.client_id})

@@ -172,12 +172,16 @@ class OkxTrading(TradingApi):
         if passphrase != self.passphrase:
             return self._error("50105", 'Request header "OK-ACCESS-PASSPHRASE" incorrect.', 401)
         prehash = ts + request.method + request.raw_path + call.raw_body
+        if not self.sign_ok(prehash, sign):
+            return self._error("50113", "Invalid Sign.", 401)
+        return None
+
+    def sign_ok(self, prehash: str, sign: str) -> bool:
+        """True if ``sign`` is Base64(HMAC-SHA256(secret, prehash)) (REST and WebSocket login)."""
         expected = base64.b64encode(
             hmac.new(self.secret.encode(), prehash.encode(), hashlib.sha256).digest()
         ).decode()
-        if not hmac.compare_digest(expected, sign):
-            return self._error("50113", "Invalid Sign.", 401)
-        return None
+        return hmac.compare_digest(expected, sign)
 
     # ---- params ------------------------------------------------------------------------
 
@@ -461,6 +465,8 @@ class OkxTrading(TradingApi):
         return self._reply([data])
 
     def _place_one(self, req: Any, call: Call) -> dict[str, Any]:
+        """Place one order of a request (REST body or WebSocket ``args`` item); its result
+        row with ``sCode``/``sMsg`` (shared by REST and WebSocket)."""
         ts = str(self.now_ms())
         cid = str(req.get("clOrdId") or "") if isinstance(req, dict) else ""
         tag = str(req.get("tag") or "") if isinstance(req, dict) else ""
@@ -586,6 +592,7 @@ class OkxTrading(TradingApi):
         return self._reply([self.order_json(order)])
 
     def _cancel_one(self, req: Any) -> dict[str, Any]:
+        """Cancel one order (REST body or WebSocket ``args`` item); its result row."""
         ts = str(self.now_ms())
         if not isinstance(req, dict):
             req = {}
