@@ -44,13 +44,18 @@ class VenueConfig(_Model):
     secret_env: str = ""
     passphrase_env: str = ""
     taker_fee_bps: float = Field(10.0, ge=0, lt=10000, allow_inf_nan=False)
+    # order entry: "ccxt" (REST), or "ws" = the venue's trading WebSocket (openclaw.execution.fast)
+    # while it is up, with ccxt as the fallback (counted, alerted), never both for one order
     route: Literal["ccxt", "ws"] = "ccxt"
+    ws_trade: str = ""                 # live + route "ws": the trading WebSocket URL
 
     @model_validator(mode="after")
     def _live_needs_endpoints(self) -> VenueConfig:
         if self.mode == "live":
-            missing = [k for k in ("ws", "rest", "api_key_env", "secret_env")
-                       if not getattr(self, k)]
+            need = ("ws", "rest", "api_key_env", "secret_env")
+            if self.route == "ws":
+                need += ("ws_trade",)
+            missing = [k for k in need if not getattr(self, k)]
             if missing:
                 raise ValueError(f"live mode needs {', '.join(missing)}")
         return self
@@ -102,6 +107,55 @@ class FeedConfig(_Model):
     capacity: int = Field(5000, ge=10, le=1_000_000)
 
 
+class IbkrConfig(_Model):
+    """Interactive Brokers (TWS / IB Gateway): where it is and how hard it may be driven.
+
+    ``port`` unset means the built-in TWS simulator (started in-process for the run). A real
+    gateway is driven at IB's pace: at most 45 messages/s (``max_messages_per_s`` above that
+    only with ``simulator``), historical data at IB's documented limits.
+    """
+
+    host: str = "127.0.0.1"
+    port: int | None = Field(None, ge=1, le=65535)   # TWS 7497/7496, Gateway 4002/4001
+    client_id: int = Field(1, ge=0)
+    account: str = ""                                # empty: the login's only account
+    connect_timeout_s: float = Field(4.0, gt=0, allow_inf_nan=False)
+    request_timeout_s: float = Field(30.0, gt=0, allow_inf_nan=False)
+    order_timeout_s: float = Field(60.0, gt=0, allow_inf_nan=False)
+    max_messages_per_s: int | None = Field(None, ge=0)
+    reconnect_base_ms: int = Field(50, ge=1)
+    reconnect_cap_ms: int = Field(5000, ge=1)
+    hist_max_requests: int = Field(60, ge=1)
+    hist_window_s: float = Field(600.0, gt=0, allow_inf_nan=False)
+    hist_identical_s: float = Field(15.0, ge=0, allow_inf_nan=False)
+    hist_per_contract: int = Field(6, ge=1)
+    hist_contract_window_s: float = Field(2.0, gt=0, allow_inf_nan=False)
+    bar_cache_dir: str = "openclaw-bars"
+
+    @model_validator(mode="after")
+    def _pace(self) -> IbkrConfig:
+        if self.port is not None and self.max_messages_per_s is not None and (
+                self.max_messages_per_s == 0 or self.max_messages_per_s > 45):
+            raise ValueError("max_messages_per_s above 45 (or 0 = unthrottled) is for the "
+                             "simulator only: IB allows ~50 messages/s")
+        if self.reconnect_cap_ms < self.reconnect_base_ms:
+            raise ValueError("reconnect_cap_ms must be >= reconnect_base_ms")
+        return self
+
+
+class IbkrRunConfig(_Model):
+    """An IBKR run (``openclaw ibkr momentum|fx --config``): the gateway, the strategy's own
+    section (checked by the strategy), risk, journal and alerts."""
+
+    ibkr: IbkrConfig = IbkrConfig()
+    momentum: dict[str, Any] = Field(default_factory=dict)
+    fx: dict[str, Any] = Field(default_factory=dict)
+    schedule: dict[str, Any] = Field(default_factory=dict)
+    journal: JournalConfig = JournalConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    risk: dict[str, Any] = Field(default_factory=dict)
+
+
 class Config(_Model):
     """A whole run."""
 
@@ -144,6 +198,23 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> Config:
     except ValidationError as e:
         errors = [(_path(err["loc"]), err["msg"]) for err in e.errors()]
         raise ConfigError(source, errors) from None
+
+
+def load_ibkr_config(path: str | Path) -> IbkrRunConfig:
+    """Read and validate an IBKR run file (see ``IbkrRunConfig``); ConfigError lists every
+    problem with its path."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(str(p), [("(file)", e.strerror or str(e))]) from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(str(p), [("(syntax)", str(e))]) from None
+    try:
+        return IbkrRunConfig.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(str(p), [(_path(err["loc"]), err["msg"]) for err in e.errors()]
+                          ) from None
 
 
 def load_config(path: str | Path) -> Config:

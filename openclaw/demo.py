@@ -24,7 +24,8 @@ import aiohttp
 import numpy as np
 
 from openclaw.alerts import Alerter, TelegramSink
-from openclaw.execution.orders import Order, OrderStatus
+from openclaw.execution.orders import Order
+from openclaw.execution.reconcile import ReconcileConfig, Reconciler
 from openclaw.execution.router import Router, VenueRoute
 from openclaw.execution.venues import Credentials, make_client
 from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
@@ -102,30 +103,21 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
               for v in VENUES}
     router = Router(routes, journal)
     all_orders: list[Order] = []
-
-    def on_result(orders: list[Order]) -> None:
-        all_orders.extend(orders)
-        for o in orders:
-            if o.filled_qty > 0:
-                alerter.fill(o.venue, o.symbol, o.side.value, str(o.filled_qty),
-                             str(o.avg_price), o.client_id)
-        if any(o.filled_qty > 0 for o in orders) and not all(
-                o.status is OrderStatus.FILLED for o in orders):
-            alerter.unwind(orders[0].opportunity_id,
-                           "legs incomplete: " + ", ".join(f"{o.venue}={o.status.value}"
-                                                           for o in orders))
-
     gate = _risk_gate(agg)
+    # journal vs venues after each arbitrage and every 5 s; a mismatch halts (engine + pipeline)
+    reconciler = Reconciler(router, journal, config=ReconcileConfig(interval_s=5.0),
+                            alerter=alerter, engine=gate.engine)
 
     def after(orders: list[Order]) -> None:
         gate.on_result(orders)
-        on_result(orders)
+        all_orders.extend(orders)       # fills and unwinds are alerted by the pipeline
 
     pipeline = ArbPipeline(
         agg, router, FEES_BPS, min_profit_bps=1.0, cooldown_ms=300, max_book_age_ms=2000,
         max_start={(v, a): amt for v in VENUES
                    for a, amt in (("USDT", 3000.0), ("BTC", 0.05), ("ETH", 1.0))},
-        check=gate.check, on_result=after, slippage_bps=slippage_bps)
+        check=gate.check, on_result=after, slippage_bps=slippage_bps, alerter=alerter,
+        reconciler=reconciler)
     rng = random.Random(seed)
     summary: dict[str, Any] = {}
     async with aiohttp.ClientSession() as http:
@@ -133,6 +125,8 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
             for r in routes.values():
                 await r.start()
             await router.recover()        # a reused journal: settle what a crash left open
+            await reconciler.snapshot()   # the baseline: venues' balances before trading
+            reconciler.start()
             start_bal = {v: (await _get(http, f"{sims.servers[v].url}/_sim/balances"))["balances"]
                          for v in VENUES}
             for v, bal in start_bal.items():
@@ -168,6 +162,8 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
             await pipeline.drain(15)
             await agg.stop()
             await router.reconcile_unknown(all_orders)
+            await reconciler.stop()
+            await reconciler.run_once()   # the final word: journal vs venues after the run
             end_bal = {v: (await _get(http, f"{sims.servers[v].url}/_sim/balances"))["balances"]
                        for v in VENUES}
             venue_orders = {v: (await _get(http, f"{sims.servers[v].url}/_sim/orders"))["orders"]
@@ -181,10 +177,14 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
                                        start_bal, end_bal)
             summary["pnl_usdt_marked"] = summary["pnl"].get("USDT", 0.0) + sum(
                 summary["pnl"].get(asset, 0.0) * px for asset, px in marks.items())
+            summary["reconciliations"] = reconciler.runs
+            summary["halted"] = reconciler.halted is not None
+            summary["halt_reason"] = reconciler.halted or ""
             await alerter.flush(5.0)
             summary["alerts_delivered"] = len(tg.messages)
         finally:
             gc.unfreeze()
+            await reconciler.stop()
             for r in routes.values():
                 await r.close()
             await alerter.aclose()

@@ -99,6 +99,8 @@ def to_decimal(name: str, value: Decimal | str | int) -> Decimal:
 
     Floats are refused because ``0.1`` is not 0.1: a quantity must round-trip exactly.
     """
+    if type(value) is Decimal and value.is_finite():  # the common case, checked cheaply
+        return value
     if isinstance(value, bool) or not isinstance(value, Decimal | str | int):
         raise OrderFieldError(name, value, "must be a Decimal, a decimal string or an int")
     try:
@@ -208,20 +210,24 @@ class Order:
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 raise OrderFieldError(name, value, "must be a non-empty string")
-        try:
-            self.side = Side(self.side)
-        except ValueError:
-            raise OrderFieldError("side", self.side, "must be buy or sell") from None
-        try:
-            self.order_type = OrderType(self.order_type)
-        except ValueError:
-            raise OrderFieldError(
-                "order_type", self.order_type, "must be limit or market"
-            ) from None
-        try:
-            self.status = OrderStatus(self.status)
-        except ValueError:
-            raise OrderFieldError("status", self.status, "not an OrderStatus") from None
+        # enum members pass as they are (the trading path builds orders with them)
+        if type(self.side) is not Side:
+            try:
+                self.side = Side(self.side)
+            except ValueError:
+                raise OrderFieldError("side", self.side, "must be buy or sell") from None
+        if type(self.order_type) is not OrderType:
+            try:
+                self.order_type = OrderType(self.order_type)
+            except ValueError:
+                raise OrderFieldError(
+                    "order_type", self.order_type, "must be limit or market"
+                ) from None
+        if type(self.status) is not OrderStatus:
+            try:
+                self.status = OrderStatus(self.status)
+            except ValueError:
+                raise OrderFieldError("status", self.status, "not an OrderStatus") from None
         self.qty = to_decimal("qty", self.qty)
         if self.qty <= 0:
             raise OrderFieldError("qty", self.qty, "must be > 0")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from openclaw.execution.fast.base import RouteDown
 from openclaw.execution.orders import Order, OrderStatus, OrderType, VenueAnswer
 from openclaw.execution.ratelimit import TokenBucket
 from openclaw.journal import Journal
@@ -38,6 +39,11 @@ _MAYBE_EXECUTED = frozenset({"RequestTimeout", "NetworkError", "ExchangeNotAvail
                              "OperationFailed", "OnMaintenance", "ExchangeError"})
 
 
+# ccxt errors of a venue's rate limit: the request was refused, not executed
+_RATE_LIMITED = frozenset({"RateLimitExceeded", "DDoSProtection"})
+RATE_LIMIT_BACKOFF_S = 1.0      # when the venue says nothing about when to come back
+
+
 class VenueReplyError(ValueError):
     """A venue reply that cannot be trusted (no order id, a fill without a price)."""
 
@@ -49,6 +55,7 @@ class RouteStats:
     rejected: int = 0
     unknown: int = 0
     queries: int = 0
+    backoffs: int = 0               # rate-limit replies that emptied the bucket
     ack_latency_ns: list[int] = field(default_factory=list)
 
 
@@ -56,19 +63,77 @@ class VenueRoute:
     """One venue: its ccxt client (created once, session reused), its request bucket."""
 
     def __init__(self, venue: str, client: Any, bucket: TokenBucket | None = None,
-                 timeout_s: float = 3.0) -> None:
+                 timeout_s: float = 3.0, fast: Any = None) -> None:
         self.venue = venue
         self.client = client
         self.bucket = bucket or TokenBucket(rate=10.0, burst=20.0)
         self.timeout_s = timeout_s
         self.stats = RouteStats()
+        # config route = "ws": the venue's trading WebSocket (openclaw.execution.fast); orders go
+        # there while it is up, else through ccxt (counted, alerted); queries stay on ccxt
+        self.fast = fast
 
     async def start(self) -> None:
-        """Load the venue's spot markets once."""
+        """Load the venue's spot markets once; open and log in the fast route if any."""
         await self.client.load_markets()
+        if self.fast is not None:
+            await self.fast.start()
 
     async def close(self) -> None:
+        if self.fast is not None:
+            await self.fast.close()
         await self.client.close()
+
+    def back_off(self, seconds: float) -> None:
+        """The venue rate-limited us: empty the bucket so that it takes ``seconds`` before the
+        next request (trading refuses at once, queries wait)."""
+        b = self.bucket
+        b.try_acquire(0.0)                          # refill up to now
+        b.tokens = min(b.tokens, -b.rate * max(0.0, seconds) + 1e-9)
+        self.stats.backoffs += 1
+
+    def retry_after(self) -> float:
+        """Seconds the venue asked us to wait in its last reply's headers (Binance
+        ``Retry-After``, Bybit ``X-Bapi-Limit-Reset-Timestamp``), else the default."""
+        headers = getattr(self.client, "last_response_headers", None) or {}
+        low = {str(k).lower(): v for k, v in headers.items()}
+        try:
+            if "retry-after" in low:
+                return min(300.0, max(0.0, float(low["retry-after"])))
+            if "x-bapi-limit-reset-timestamp" in low:
+                reset_ms = float(low["x-bapi-limit-reset-timestamp"])
+                return min(300.0, max(0.0, reset_ms / 1000.0 - time.time()))
+        except ValueError:
+            pass
+        return RATE_LIMIT_BACKOFF_S
+
+    async def with_fee(self, order: Order, reply: dict[str, Any]) -> dict[str, Any]:
+        """``reply`` with the order's cumulative fee from the venue's trades when the order
+        record has new fills but no fee (Binance ``GET /api/v3/order``): without it the
+        journal would count those fills free and the balances would not reconcile."""
+        if not _fee_missing(order, reply):
+            return reply
+        await self.bucket.acquire()
+        self.stats.queries += 1
+        trades = await asyncio.wait_for(
+            self.client.fetch_order_trades(reply["id"], order.symbol), self.timeout_s)
+        qty = sum((Decimal(str(t["amount"])) for t in trades), Decimal(0))
+        if qty != Decimal(str(reply["filled"])):
+            raise VenueReplyError(f"{self.venue}: trades of {order.client_id} sum to {qty}, "
+                                  f"the order says filled {reply['filled']}")
+        fees: dict[str, Decimal] = {}
+        for t in trades:
+            fee = t.get("fee") or {}
+            if fee.get("cost") is not None and fee.get("currency"):
+                fees[fee["currency"]] = fees.get(fee["currency"], Decimal(0)) + Decimal(
+                    str(fee["cost"]))
+        if len(fees) > 1:
+            raise VenueReplyError(f"{self.venue}: {order.client_id} paid fees in "
+                                  f"{sorted(fees)}; one asset expected")
+        if not fees:
+            return reply
+        (asset, cost), = fees.items()
+        return {**reply, "fee": {"cost": str(cost), "currency": asset}}
 
     def _params(self, order: Order) -> dict[str, str]:
         """Our client id on every order; limit orders are IOC (arbitrage legs never rest)."""
@@ -81,6 +146,14 @@ class VenueRoute:
         """Send one order; returns ccxt's parsed reply. Raises on any venue error."""
         if not self.bucket.try_acquire():
             raise RuntimeError(f"{self.venue}: request bucket empty")   # risk throttles first
+        fast = self.fast
+        if fast is not None:
+            if fast.up:
+                try:
+                    return await fast.place(order)
+                except RouteDown:
+                    pass            # nothing was written: this order goes through ccxt alone
+            fast.note_fallback(order)
         price = None if order.order_type is OrderType.MARKET else float(order.price)  # type: ignore[arg-type]
         return await asyncio.wait_for(
             self.client.create_order(order.symbol, order.order_type.value, order.side.value,
@@ -101,6 +174,14 @@ class VenueRoute:
             params = {"orderLinkId": order.client_id}
         return await asyncio.wait_for(
             self.client.fetch_order(order.venue_order_id, order.symbol, params), self.timeout_s)
+
+
+def _fee_missing(order: Order, reply: dict[str, Any]) -> bool:
+    """A reply with new filled quantity but no fee (Binance's order query carries none)."""
+    filled = reply.get("filled")
+    if not filled or Decimal(str(filled)) <= order.filled_qty:
+        return False
+    return (reply.get("fee") or {}).get("cost") is None
 
 
 def apply_venue_state(order: Order, reply: dict[str, Any]) -> list[Any]:
@@ -142,8 +223,11 @@ def apply_venue_state(order: Order, reply: dict[str, Any]) -> list[Any]:
             if ev is not None:
                 events.append(ev)
     status = reply.get("status")
-    if status in ("canceled", "cancelled", "expired") and order.status not in (
-            OrderStatus.FILLED, OrderStatus.CANCELED):
+    # Bybit reports an IOC whose rest expired after a partial fill as closed
+    # (PartiallyFilledCanceled): the order is over with part of it filled, i.e. canceled
+    over = status in ("canceled", "cancelled", "expired") or (
+        status == "closed" and order.status is OrderStatus.PARTIALLY_FILLED)
+    if over and order.status not in (OrderStatus.FILLED, OrderStatus.CANCELED):
         ev = order.cancel(reason=str(status))
         if ev is not None:
             events.append(ev)
@@ -183,11 +267,14 @@ class Router:
             events += [ev] if ev is not None else []
         except Exception as e:  # noqa: BLE001 - any venue/ccxt error is a typed rejection
             kind = type(e).__name__
-            if kind in _MAYBE_EXECUTED:
+            if kind in _MAYBE_EXECUTED or getattr(e, "maybe_executed", False):
                 route.stats.unknown += 1
                 ev = order.mark_unknown(f"{kind}: the order may exist")
             else:
                 route.stats.rejected += 1
+                # refused, not executed: back off, never retry
+                if kind in _RATE_LIMITED or getattr(e, "rate_limited", False):
+                    route.back_off(route.retry_after())
                 ev = order.reject(f"{kind}: {str(e)[:200]}")
             events += [ev] if ev is not None else []
         else:
@@ -203,7 +290,8 @@ class Router:
 
     async def refresh(self, order: Order) -> None:
         """Read the venue's record of one order and journal what changed."""
-        reply = await self.routes[order.venue].fetch(order)
+        route = self.routes[order.venue]
+        reply = await route.with_fee(order, await route.fetch(order))
         events = apply_venue_state(order, reply)
         if events:
             await self.journal.record_event(order, *events)

@@ -16,13 +16,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from openclaw._core.stageclock import StageClock
 from openclaw._core.triarb import TriArb
 from openclaw.execution.client_ids import ClientIdFactory
-from openclaw.execution.orders import Order
+from openclaw.execution.orders import Order, OrderStatus, OrderType, Side
 from openclaw.execution.router import Router
 from openclaw.feeds.aggregator import Aggregator
+
+if TYPE_CHECKING:
+    from openclaw.alerts import Alerter
+    from openclaw.execution.reconcile import Reconciler
 
 log = logging.getLogger("openclaw.strategies.triarb")
 
@@ -57,8 +62,16 @@ class ArbPipeline:
                  max_book_age_ms: int = 1000, max_start: dict[str, float] | None = None,
                  check: ListCheck | None = None, partial_policy: str = "unwind",
                  slippage_bps: float = 0.0,
-                 on_result: Callable[[list[Order]], None] | None = None) -> None:
+                 on_result: Callable[[list[Order]], None] | None = None,
+                 alerter: Alerter | None = None,
+                 reconciler: Reconciler | None = None) -> None:
+        """``alerter``: fills, incomplete lists, refused unwinds, unresolved orders and errors
+        are alerted; ``reconciler``: asked to reconcile after each arbitrage (off the hot path)
+        and wired to halt this pipeline."""
         self.agg = aggregator
+        self.alerter = alerter
+        self.reconciler = reconciler
+        self.halted: str | None = None
         self.router = router
         self.check = check
         if partial_policy not in ("unwind", "hold"):
@@ -96,12 +109,34 @@ class ArbPipeline:
                 self.market_of_book[book_id] = self.index[key] = self.arb.market_index(*key)
         for (venue, asset), amount in (max_start or {}).items():
             self.arb.set_balance(venue, asset, amount)
+        # per market: (index, book, lot, tick, order symbol), one dict lookup per leg on the
+        # hot path; the slippage factors and sides are built once
+        self._legs = {key: (m, self.books[m], self.lots[key], self.ticks[key],
+                            f"{key[1]}/{key[2]}") for key, m in self.index.items()}
+        self._up = 1 + self.slippage
+        self._down = 1 - self.slippage
+        self._sides = {"buy": Side.BUY, "sell": Side.SELL}
         aggregator.subscribe(self.on_book)
+        if reconciler is not None:
+            if reconciler.activity is None:
+                reconciler.activity = self.activity
+            reconciler.on_halt.append(self.halt)
+
+    def activity(self) -> int | None:
+        """None while an arbitrage is in flight, else the number of arbitrages started (a
+        reconciliation compares only between arbitrages)."""
+        return None if self.busy else self.stats.arbitrages
+
+    def halt(self, reason: str) -> None:
+        """Start no new arbitrage (reconciliation mismatch, operator); in-flight ones finish."""
+        if self.halted is None:
+            log.error("pipeline halted: %s", reason)
+            self.halted = reason
 
     def on_book(self, book_id: int, recv_ts: int) -> None:
         """Aggregator callback: one book changed (synchronous, on the feed's task)."""
         market = self.market_of_book.get(book_id)
-        if market is None or self.stopped:
+        if market is None or self.stopped or self.halted is not None:
             return
         clock = self.clock
         event = clock.start(recv_ts)
@@ -116,23 +151,31 @@ class ArbPipeline:
             return
         # a market we just traded on must show a book update first: until the venue publishes
         # the liquidity we took, its book still shows it
-        idx = self.index
-        fresh = [o for o in (self.arb.opportunity(i) for i in range(n))
-                 if o.start_amount > 0 and all(
-                     self.books[idx[(leg.venue, leg.base, leg.quote)]].updates
-                     != self.traded_at.get(idx[(leg.venue, leg.base, leg.quote)])
-                     for leg in o.legs)]
-        if not fresh:
+        legs_of = self._legs
+        traded = self.traded_at
+        arb = self.arb
+        opp = None
+        for i in range(n):
+            o = arb.opportunity(i)
+            if o.start_amount <= 0 or (opp is not None and o.profit_bps <= opp.profit_bps):
+                continue
+            for leg in o.legs:
+                m, book, _, _, _ = legs_of[(leg.venue, leg.base, leg.quote)]
+                if book.updates == traded.get(m):
+                    break
+            else:
+                opp = o
+        if opp is None:
             return
-        opp = max(fresh, key=lambda o: o.profit_bps)
         self.stats.opportunities += 1
-        opp_id = self.ids.next_opportunity()
+        ids = self.ids
+        opp_id = ids.next_opportunity()
         orders = []
         for k, leg in enumerate(opp.legs):
-            lot = self.lots[(leg.venue, leg.base, leg.quote)]
+            _, _, lot, tick, symbol = legs_of[(leg.venue, leg.base, leg.quote)]
             qty = (Decimal(repr(leg.qty)) / lot).to_integral_value() * lot
-            orders.append(Order(self.ids.make(opp_id, k), leg.venue, f"{leg.base}/{leg.quote}",
-                                leg.side, "limit", qty, self._limit(leg), opp_id, k))
+            orders.append(Order(ids.make(opp_id, k), leg.venue, symbol, self._sides[leg.side],
+                                OrderType.LIMIT, qty, self._limit(leg, tick), opp_id, k))
         if self.check is not None:
             reason = self.check(orders)
             clock.mark(event, RISK)
@@ -143,8 +186,8 @@ class ArbPipeline:
         else:
             clock.mark(event, RISK)
         for leg in opp.legs:
-            m = idx[(leg.venue, leg.base, leg.quote)]
-            self.traded_at[m] = self.books[m].updates
+            m, book, _, _, _ = legs_of[(leg.venue, leg.base, leg.quote)]
+            traded[m] = book.updates
         self.busy = True
         self.stats.arbitrages += 1
         self.stats.orders += len(orders)
@@ -159,13 +202,21 @@ class ArbPipeline:
             await self.router.reconcile_unknown(orders)
             filled = [o for o in orders if o.filled_qty > 0]
             self.stats.filled_legs += len(filled)
+            self._alert_list(orders)
             unwind: list[Order] = []
-            if filled and len(filled) < len(orders):
+            # incomplete: some leg traded and some leg did not fill completely (a partial fill
+            # on every leg leaves a position as well)
+            if filled and any(o.status is not OrderStatus.FILLED for o in orders):
                 self.stats.incomplete += 1
-                log.warning("arbitrage %s incomplete: %s", orders[0].opportunity_id,
-                            [(o.venue, o.status.value, str(o.filled_qty)) for o in orders])
+                detail = ", ".join(f"{o.venue} {o.symbol} {o.side.value}={o.status.value} "
+                                   f"{o.filled_qty}/{o.qty}" for o in orders)
+                log.warning("arbitrage %s incomplete: %s", orders[0].opportunity_id, detail)
                 if self.partial_policy == "unwind":
                     unwind = self._unwind_orders(filled)
+                if self.alerter is not None:
+                    self.alerter.unwind(orders[0].opportunity_id,
+                                        ("unwinding" if unwind else "holding")
+                                        + f", legs incomplete: {detail}")
             if self.on_result is not None:
                 self.on_result(orders)
             if unwind:
@@ -175,30 +226,53 @@ class ArbPipeline:
                     self.stats.last_refusal = reason
                     log.error("unwind of %s refused by risk: %s", orders[0].opportunity_id,
                               reason)
+                    if self.alerter is not None:
+                        self.alerter.unwind(orders[0].opportunity_id,
+                                            f"unwind refused by risk, position held: {reason}")
                 else:
                     self.stats.unwinds += 1
                     self.stats.orders += len(unwind)
                     await self.router.send_list(unwind)
                     await self.router.reconcile_unknown(unwind)
+                    self._alert_list(unwind)
                     if self.on_result is not None:
                         self.on_result(unwind)
-        except Exception:
+        except Exception as e:
             self.stats.errors += 1
             log.exception("arbitrage %s failed", orders[0].opportunity_id)
+            if self.alerter is not None:
+                self.alerter.unwind(orders[0].opportunity_id,
+                                    f"arbitrage failed: {type(e).__name__}: {str(e)[:200]}")
         finally:
             self.busy = False
+            if self.reconciler is not None:
+                self.reconciler.request({o.venue for o in orders})
 
-    def _limit(self, leg) -> Decimal:  # noqa: ANN001
+    def _alert_list(self, orders: list[Order]) -> None:
+        """Fill alerts per traded leg; a HIGH alert for a leg still UNKNOWN after the query."""
+        if self.alerter is None:
+            return
+        for o in orders:
+            if o.filled_qty > 0:
+                self.alerter.fill(o.venue, o.symbol, o.side.value, str(o.filled_qty),
+                                  str(o.avg_price), o.client_id)
+            if o.status is OrderStatus.UNKNOWN:
+                self.alerter.unwind(o.opportunity_id,
+                                    f"{o.venue} {o.symbol} {o.client_id} still UNKNOWN after "
+                                    f"the venue query: {o.reason}")
+
+    def _limit(self, leg, tick: Decimal | None = None) -> Decimal:  # noqa: ANN001
         """The leg's IOC limit: the worst price the detector walked to, moved by the slippage
         allowance (buys up, sells down) and rounded outward to the tick."""
-        tick = self.ticks[(leg.venue, leg.base, leg.quote)]
+        if tick is None:
+            tick = self.ticks[(leg.venue, leg.base, leg.quote)]
         px = Decimal(repr(leg.price_limit))
         if not self.slippage:
             return px
         if leg.side == "buy":
-            steps = (px * (1 + self.slippage)) / tick
+            steps = (px * self._up) / tick
             return steps.to_integral_value(rounding="ROUND_CEILING") * tick
-        steps = (px * (1 - self.slippage)) / tick
+        steps = (px * self._down) / tick
         return steps.to_integral_value(rounding="ROUND_FLOOR") * tick
 
     def _unwind_orders(self, filled: list[Order]) -> list[Order]:

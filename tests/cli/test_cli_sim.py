@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import subprocess
 import sys
 from typing import Any
@@ -56,7 +57,7 @@ def test_sim_json_serves_depth_and_stops_cleanly(sig: signal.Signals) -> None:
     try:
         urls, lines = _read_urls(proc)
         assert len(lines) == 1, "--json prints the URL line only"
-        assert set(urls) == {"binance", "okx", "bybit"}
+        assert set(urls) == {"binance", "okx", "bybit", "tws", "telegram"}
         snapshot, delta = asyncio.run(_one_depth_message(urls["bybit"]["ws_spot"]))
         assert snapshot["type"] == "snapshot" and len(snapshot["data"]["b"]) == 50
         assert delta["type"] == "delta"
@@ -73,7 +74,8 @@ def test_sim_human_output_lists_every_venue_then_json() -> None:
     proc = _start("--paused", "--okx-checksum", "real")
     try:
         urls, lines = _read_urls(proc)
-        assert [ln.split()[0] for ln in lines[:-1]] == ["binance", "okx", "bybit"]
+        assert [ln.split()[0] for ln in lines[:-1]] == [
+            "binance", "okx", "bybit", "tws", "telegram"]
         assert urls["okx"]["ws"] in lines[1]
     finally:
         proc.terminate()
@@ -88,3 +90,88 @@ def test_sim_rejects_a_bad_option() -> None:
     )
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
+
+
+def test_sim_selection_port_and_credentials() -> None:
+    """``openclaw sim okx --port P --key K --secret S --passphrase X``: only OKX, on port P,
+    accepting K/S/X and refusing the default test key (OKX's 50113-family auth errors)."""
+    import ccxt.async_support as ccxt_async  # noqa: F401  (ccxt is a test dependency)
+
+    from tests.sim_rest.ccxt_testlib import make_client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = _start("okx", "--port", str(port), "--key", "k-cli", "--secret", "s-cli",
+                  "--passphrase", "p-cli", "--json")
+    try:
+        urls, _ = _read_urls(proc)
+        assert set(urls) == {"okx"}
+        assert urls["okx"]["rest"] == f"http://127.0.0.1:{port}"
+
+        async def balances() -> tuple[Any, str]:
+            good = make_client("okx", urls["okx"]["rest"], api_key="k-cli", secret="s-cli",
+                               password="p-cli")
+            bad = make_client("okx", urls["okx"]["rest"])  # the default test credentials
+            try:
+                bal = await good.fetch_balance()
+                try:
+                    await bad.fetch_balance()
+                    refused = ""
+                except Exception as e:  # noqa: BLE001 - the class is checked below
+                    refused = type(e).__name__
+                return bal, refused
+            finally:
+                await good.close()
+                await bad.close()
+
+        bal, refused = asyncio.run(balances())
+        assert bal["total"]["USDT"] > 0
+        assert refused in {"AuthenticationError", "PermissionDenied"}, refused
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0
+
+
+def test_sim_tws_and_telegram_serve_real_clients() -> None:
+    """``openclaw sim tws telegram``: ib_async connects to the gateway; the Bot API fake
+    answers sendMessage for the test token."""
+    import aiohttp
+    from ib_async import IB
+
+    proc = _start("tws", "telegram", "--universe", "20", "--json")
+    try:
+        urls, _ = _read_urls(proc)
+        assert set(urls) == {"tws", "telegram"}
+
+        async def clients() -> tuple[list[str], dict[str, Any]]:
+            ib = IB()
+            await ib.connectAsync(urls["tws"]["host"], urls["tws"]["port"], clientId=9,
+                                  timeout=10)
+            try:
+                accounts = ib.managedAccounts()
+            finally:
+                ib.disconnect()
+            token = "123456789:openclaw-test-token"
+            async with aiohttp.ClientSession() as http:
+                r = await http.post(f"{urls['telegram']['api']}/bot{token}/sendMessage",
+                                    json={"chat_id": "42", "text": "hello"})
+                return accounts, await r.json()
+
+        accounts, reply = asyncio.run(clients())
+        assert accounts and accounts[0].startswith("DU")
+        assert reply["ok"] is True and reply["result"]["text"] == "hello"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0
+
+
+@pytest.mark.parametrize("args", [["nosuch"], ["okx", "bybit", "--port", "1234"],
+                                  ["tws", "--universe", "0"]])
+def test_sim_bad_selection_is_refused(args: list[str]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "openclaw.cli", "sim", *args],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert "error:" in proc.stderr and "Traceback" not in proc.stderr

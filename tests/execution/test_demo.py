@@ -21,6 +21,7 @@ def test_demo_short_run_keeps_every_order() -> None:
     assert summary["arbitrages"] > 0, "the nudged market produced no arbitrage"
     # every arbitrage sends three legs; an unwind sends one order per filled leg (1 or 2)
     assert 3 * summary["arbitrages"] + summary["unwinds"] <= summary["orders"]
-    assert summary["orders"] <= 3 * summary["arbitrages"] + 2 * summary["unwinds"]
+    # an unwind sends one order per leg that traded (1-3: a partly filled leg counts)
+    assert summary["orders"] <= 3 * summary["arbitrages"] + 3 * summary["unwinds"]
     assert set(summary["latency_us"]) == set(STAGE_PAIRS)
     assert summary["latency_us"]["ingest"]["count"] > 0

@@ -1,0 +1,252 @@
+"""The API a strategy author embeds: books, book changes, order lists through risk and routing,
+and the latency report. Everything here is also reachable as ``openclaw.<name>``.
+
+    from openclaw import Session
+
+    async with await Session.start("examples/triarb.toml") as s:
+        book = s.book("binance", "BTCUSDT")              # live OrderBook (a view, no copy)
+        s.subscribe(on_change)                           # on_change(BookChange), every change
+        orders = s.order_list([("binance", "BTC/USDT", "buy", "0.001", "65000.00")])
+        await s.submit(orders)                           # risk check -> journal -> venue
+        s.latency_report()                               # p50/p99/... per stage, microseconds
+
+A ``Session`` starts what ``openclaw run`` starts except the configured strategies: simulators
+for ``mode = "sim"`` venues (or for orders with ``paper=True``), the journal, alerts, one route
+per venue (after recovering the journal's open orders), the Cython risk gate loaded with the
+venues' balances, and the feeds (``start`` returns when every book is LIVE). ``close`` stops
+new orders, waits for those in flight, settles every non-final order at its venue, checks the
+journal and closes everything; it returns that summary. Contract: docs/python-api.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openclaw._core.book import OrderBook
+from openclaw._core.merge import MergedBook
+from openclaw._core.stageclock import StageClock
+from openclaw.config import Config, load_config
+from openclaw.errors import OpenclawError, OrderFieldError
+from openclaw.execution.client_ids import ClientIdFactory
+from openclaw.execution.orders import Order, OrderType, Side
+from openclaw.feeds.instrument import Instrument
+
+__all__ = ["STAGES", "BookChange", "LegSpec", "OrderRefused", "Session"]
+
+# stages of the session's clock: a book change, the strategy's decision, risk, hand-over, answer
+STAGES = ("recv", "book", "signal", "risk", "submit", "acked")
+RECV, BOOK, SIGNAL, RISK, SUBMIT, ACKED = range(6)
+
+# (venue, "BASE/QUOTE", "buy" | "sell", qty, limit price or None for a market order)
+LegSpec = tuple[str, str, str, str | Decimal, str | Decimal | None]
+
+
+class OrderRefused(OpenclawError):
+    """The pre-trade risk check refused an order list (nothing was journaled or sent)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"order list refused by risk: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class BookChange:
+    """One book changed: read ``book`` in place (no copy) inside the callback."""
+
+    book_id: int
+    instrument: Instrument
+    book: OrderBook
+    recv_ts: int          # monotonic ns the frame was received
+    event: int            # the stage-clock event of this change (pass it to ``submit``)
+
+
+class Session:
+    """Feeds, risk, routing and the journal of one configuration, for a strategy to drive."""
+
+    def __init__(self, config: Config, running: Any, source: str) -> None:
+        """Use ``await Session.start(...)``."""
+        self.config = config
+        self._r = running
+        self.source = source
+        self.clock = StageClock(STAGES, capacity=1 << 16)
+        self.ids = ClientIdFactory()
+        self._tasks: set[asyncio.Task[list[Order]]] = set()
+        self._closing = False
+        self.orders: list[Order] = []
+
+    @classmethod
+    async def start(cls, config: Config | str | Path, *, paper: bool = False,
+                    seed: int = 7) -> Session:
+        """Start everything the config names except its strategies; returns when every book is
+        LIVE. Raises ``ConfigError`` listing every problem of a bad config."""
+        from openclaw.runner import Running, _close, _start, preflight
+
+        if isinstance(config, Config):
+            cfg, source = config, "<config>"
+        else:
+            cfg, source = load_config(config), str(config)
+        preflight(cfg, paper, source)
+        r = Running()
+        try:
+            await _start(cfg, r, paper=paper, seed=seed, source=source, with_strategies=False)
+        except BaseException:
+            await _close(r)
+            raise
+        return cls(cfg, r, source)
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if not self._closing:
+            await self.close()
+
+    # -- books -----------------------------------------------------------------------------------
+    @property
+    def instruments(self) -> list[Instrument]:
+        """The configured instruments, in book-id order."""
+        agg = self._r.aggregator
+        return [agg.instrument_of[b] for b in sorted(agg.instrument_of)]
+
+    def book(self, venue: str, symbol: str, category: str = "spot") -> OrderBook:
+        """The live book of ``venue``'s ``symbol`` as the venue writes it (``BTCUSDT``,
+        ``BTC-USDT``); a view into the feed's buffers, updated in place."""
+        key = f"{category}:{symbol}" if venue == "bybit" else symbol
+        book: OrderBook = self._r.aggregator.book(venue, key)
+        return book
+
+    def merged(self, pair: str) -> MergedBook:
+        """The cross-venue book of ``"BASE/QUOTE"`` (best bid/ask over the venues)."""
+        try:
+            merged: MergedBook = self._r.aggregator.merged[pair]
+        except KeyError:
+            raise KeyError(f"no merged book for {pair!r}; have "
+                           f"{sorted(self._r.aggregator.merged)}") from None
+        return merged
+
+    def subscribe(self, callback: Callable[[BookChange], None]) -> None:
+        """Call ``callback(change)`` after every book change, synchronously on the feed's task:
+        keep it short (no blocking call); send orders with ``submit_nowait``."""
+        agg = self._r.aggregator
+        clock = self.clock
+        inst_of = agg.instrument_of
+        book_of = agg.bookset.book
+
+        def on_book(book_id: int, recv_ts: int) -> None:
+            event = clock.start(recv_ts)
+            clock.mark(event, BOOK)
+            callback(BookChange(book_id, inst_of[book_id], book_of(book_id), recv_ts, event))
+
+        agg.subscribe(on_book)
+
+    # -- orders ----------------------------------------------------------------------------------
+    def order_list(self, legs: Sequence[LegSpec]) -> list[Order]:
+        """Orders with fresh client ids, one opportunity id for the list: limits are IOC at the
+        given price, a ``None`` price is a market order. Quantities and prices are decimals
+        (strings or ``Decimal``; floats are refused: they are not exact)."""
+        opp = self.ids.next_opportunity()
+        out = []
+        for k, (venue, symbol, side, qty, price) in enumerate(legs):
+            if venue not in self._r.routes:
+                raise KeyError(f"no route for venue {venue!r}")
+            if isinstance(qty, float) or isinstance(price, float):
+                raise TypeError("qty and price must be str or Decimal, not float")
+            if side not in ("buy", "sell"):
+                raise OrderFieldError("side", side, "must be buy or sell")
+            out.append(Order(self.ids.make(opp, k), venue, symbol, Side(side),
+                             OrderType.MARKET if price is None else OrderType.LIMIT, Decimal(qty),
+                             None if price is None else Decimal(price), opp, k))
+        return out
+
+    def check(self, orders: list[Order]) -> str | None:
+        """The pre-trade risk check alone: None if the list passes (it is then committed in the
+        engine: send it with ``submit(..., checked=True)``), else the reasons."""
+        reason: str | None = self._r.gate.check(orders)
+        return reason
+
+    async def submit(self, orders: list[Order], event: int = -1,
+                     checked: bool = False) -> list[Order]:
+        """Risk check (unless ``checked``), journal, all legs at once to their venues, the
+        venues' answers, then the engine is told the outcome; returns the orders (final unless
+        the venue never answered: ``UNKNOWN``, reconciled at ``close``). Raises
+        ``OrderRefused`` when the check fails and ``RuntimeError`` after ``close`` began."""
+        if self._closing:
+            raise RuntimeError("the session is closing: no new orders")
+        if not checked:
+            if event < 0:
+                event = self.clock.start()
+            reason = self._r.gate.check(orders)
+            self.clock.mark(event, RISK)
+            if reason is not None:
+                raise OrderRefused(reason)
+        self.orders.extend(orders)
+        self.clock.mark(event, SUBMIT)
+        try:
+            await self._r.router.send_list(orders)
+            self.clock.mark(event, ACKED)
+            await self._r.router.reconcile_unknown(orders)
+        finally:
+            self._r.gate.on_result(orders)
+        return orders
+
+    def submit_nowait(self, orders: list[Order], event: int = -1) -> asyncio.Task[list[Order]]:
+        """From a book callback: the risk check now (``OrderRefused`` at once), the sending in
+        a task (awaited by ``close``)."""
+        if self._closing:
+            raise RuntimeError("the session is closing: no new orders")
+        if event < 0:
+            event = self.clock.start()
+        reason = self._r.gate.check(orders)
+        self.clock.mark(event, RISK)
+        if reason is not None:
+            raise OrderRefused(reason)
+        task = asyncio.get_running_loop().create_task(self.submit(orders, event, checked=True))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def mark_signal(self, event: int) -> None:
+        """Stamp the strategy's decision on a change's event (the ``signal`` stage)."""
+        self.clock.mark(event, SIGNAL)
+
+    # -- reports and shutdown --------------------------------------------------------------------
+    def latency_report(self, worst: int = 5) -> dict[str, Any]:
+        """Per-stage and end-to-end p50/p90/p99/p99.9/max (us), count, jitter and the worst
+        events, from this session's stage clock (``openclaw.latency.latency_report``)."""
+        from openclaw.latency import latency_report
+
+        return latency_report(self.clock, worst)
+
+    def feed_stats(self) -> dict[str, object]:
+        """Counters per venue connection and the state of every book."""
+        stats: dict[str, object] = self._r.aggregator.stats()
+        return stats
+
+    async def close(self, drain_timeout: float = 10.0) -> dict[str, Any]:
+        """No new orders; wait for those in flight (up to ``drain_timeout``), settle every
+        non-final order at its venue, check the journal, close everything; the summary."""
+        from openclaw.runner import _close, _shutdown
+
+        self._closing = True
+        t0 = time.monotonic()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=drain_timeout)
+        late = [t for t in self._tasks if not t.done()]
+        for t in late:
+            t.cancel()
+        try:
+            summary = await _shutdown(self._r, drain_timeout)
+        finally:
+            await _close(self._r)
+        summary["cancelled_lists"] = len(late)
+        summary["orders"] = len(self.orders)
+        summary["close_seconds"] = round(time.monotonic() - t0, 3)
+        summary["ok"] = bool(summary.get("journal_consistent")) and not summary.get(
+            "open_orders")
+        return summary

@@ -1,0 +1,82 @@
+"""Fast order entry: the venues' own trading WebSocket APIs beside ccxt (docs/fast-routes.md).
+
+One persistent, logged-in socket per venue; the Router sends an order this way when the venue's
+``route`` is ``"ws"`` and the socket is up, else through ccxt (counted and alerted), never both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openclaw.execution.fast.base import (
+    FastConfig,
+    FastRoute,
+    FastRouteError,
+    FastStats,
+    LoginError,
+    ReplyLost,
+    RouteDown,
+    VenueRejected,
+)
+from openclaw.execution.fast.binance import BinanceFastRoute
+from openclaw.execution.fast.bybit import BybitFastRoute
+from openclaw.execution.fast.okx import OkxFastRoute
+from openclaw.execution.venues import Credentials
+
+__all__ = [
+    "FAST_ROUTES",
+    "BinanceFastRoute",
+    "BybitFastRoute",
+    "FastConfig",
+    "FastRoute",
+    "FastRouteError",
+    "FastStats",
+    "LoginError",
+    "OkxFastRoute",
+    "ReplyLost",
+    "RouteDown",
+    "VenueRejected",
+    "SIM_URL_KEYS",
+    "fast_route_for",
+    "make_fast_route",
+]
+
+FAST_ROUTES: dict[str, type[FastRoute]] = {
+    "binance": BinanceFastRoute,
+    "okx": OkxFastRoute,
+    "bybit": BybitFastRoute,
+}
+
+
+#: where the simulators publish each venue's trading WebSocket (``Simulators.urls[venue][key]``)
+SIM_URL_KEYS = {"binance": "ws_api", "okx": "ws_private", "bybit": "ws_trade"}
+
+
+def fast_route_for(venue: str, venue_config: Any, credentials: Credentials, *,
+                   sim_urls: dict[str, dict[str, str]] | None = None,
+                   config: FastConfig | None = None, alerter: Any = None) -> FastRoute | None:
+    """The fast route a venue's config asks for (``route = "ws"``), else None (ccxt only).
+
+    ``sim_urls`` (the simulators' URL table) when the venue runs against the simulators;
+    otherwise the config's ``ws_trade`` URL. Pass the result to ``VenueRoute(..., fast=)``.
+    """
+    if getattr(venue_config, "route", "ccxt") != "ws":
+        return None
+    if sim_urls is not None:
+        url = sim_urls[venue][SIM_URL_KEYS[venue]]
+    else:
+        url = getattr(venue_config, "ws_trade", "")
+        if not url:
+            raise ValueError(f"{venue}: route = \"ws\" needs ws_trade (the trading WebSocket)")
+    return make_fast_route(venue, url, credentials, config, alerter)
+
+
+def make_fast_route(venue: str, url: str, credentials: Credentials,
+                    config: FastConfig | None = None, alerter: Any = None) -> FastRoute:
+    """The fast route of ``venue`` at ``url`` (``ws://127.0.0.1:PORT/ws-api/v3`` for the
+    simulator's Binance, ``.../ws/v5/private`` for OKX, ``.../v5/trade`` for Bybit)."""
+    cls = FAST_ROUTES.get(venue)
+    if cls is None:
+        raise ValueError(f"no fast route for venue {venue!r}: expected one of "
+                         f"{sorted(FAST_ROUTES)}")
+    return cls(url, credentials, config, alerter)

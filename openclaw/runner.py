@@ -1,0 +1,735 @@
+"""``openclaw run FILE``: start what a configuration names as one asyncio application.
+
+What starts (decided by the config's sections):
+  * feeds: one Aggregator over the ``[[instruments]]``; a venue in ``mode = "sim"`` is served by
+    the local simulators (started in this process), a ``live`` venue by its ``ws``/``rest``;
+  * execution: a Router per venue (ccxt) writing the journal ``[journal].path`` before every
+    send; ``--paper`` sends every order to the local simulators while feeds stay where the
+    config says (real venues when the network allows);
+  * ``[strategy.triarb]`` (enabled): the triangular-arbitrage pipeline with the Cython pre-trade
+    risk gate (``[risk]`` when given, otherwise per-instrument defaults, see ``default_limits``);
+  * any other ``[strategy.NAME]`` section: the module ``openclaw.strategies.NAME`` must exist
+    and define ``async def run_configured(config, ctx) -> None``; a missing module or entry
+    point is a configuration error (exit 2), never a silent skip;
+  * ``[alerts]``: Telegram (token/chat from the named environment variables; when every venue
+    is simulated and they are unset, a local fake Telegram server takes the messages) and/or a
+    webhook.
+
+Shutdown (SIGINT, SIGTERM or ``--seconds``): no new order list starts, lists in flight get
+``drain_timeout`` seconds, leftovers are cancelled and every order the journal holds as not final
+is queried at its venue by client id; whatever stays open is listed in the summary and logged
+(never dropped); then alerts are flushed and the journal is closed. Exit 0 when every order is
+final and the journal passes ``Journal.consistency_check``, 1 otherwise, 2 on a bad config.
+(A tool that can start simulators, like ``openclaw demo``: the only imports of ``openclaw.sim``
+are inside ``_start_simulators`` and ``_start_fake_telegram``.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from openclaw.config import Config, ConfigError, load_config
+from openclaw.errors import OpenclawError
+
+log = logging.getLogger("openclaw.runner")
+
+# the simulators publish depth a few ms after they match: IOC legs priced at the detector's
+# depth get this allowance when orders go to the simulators (the demo uses the same figure)
+SIM_SLIPPAGE_BPS = 15.0
+# most of an asset's free balance one arbitrage may start with (per venue); others: half
+DEFAULT_MAX_START = {"USDT": Decimal(3000), "USDC": Decimal(3000), "BTC": Decimal("0.05"),
+                     "ETH": Decimal(1)}
+SIM_TELEGRAM_TOKEN = "123456:AAopenclawRunnerTokenForTheFakeServer01"
+
+
+class RunnerError(OpenclawError):
+    """The run could not start or ended in an unexpected way (not a configuration problem)."""
+
+
+@dataclass
+class RunContext:
+    """What a configured strategy receives (``run_configured(config, ctx)``): the running
+    pieces and the stop event it must honour."""
+
+    config: Any                  # Config (crypto runs) or IbkrRunConfig (IBKR runs)
+    paper: bool
+    stop: asyncio.Event
+    journal: Any = None
+    router: Any = None
+    aggregator: Any = None
+    alerter: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+# -- checks before anything starts ------------------------------------------------------------
+
+def _all_sim(cfg: Config) -> bool:
+    return all(v.mode == "sim" for v in cfg.venues.values())
+
+
+def extra_strategies(cfg: Config) -> dict[str, Any]:
+    """``[strategy.NAME]`` sections other than ``triarb`` that are present and enabled."""
+    out = {}
+    for name in type(cfg.strategy).model_fields:
+        if name == "triarb":
+            continue
+        section = getattr(cfg.strategy, name, None)
+        if section is not None and getattr(section, "enabled", True):
+            out[name] = section
+    return out
+
+
+def preflight(cfg: Config, paper: bool, source: str = "<config>") -> dict[str, Callable[..., Any]]:
+    """Everything that can be checked before starting; raises ConfigError listing every problem.
+
+    Returns the entry points of the configured non-triarb strategies."""
+    errors: list[tuple[str, str]] = []
+    for name, v in cfg.venues.items():
+        if v.mode == "live" and not paper:
+            for key in ("api_key_env", "secret_env", "passphrase_env"):
+                var = getattr(v, key)
+                if var and not os.environ.get(var):
+                    errors.append((f"venues.{name}.{key}",
+                                   f"environment variable {var} is not set"))
+        if v.mode == "live" and name == "okx" and not paper and not v.passphrase_env:
+            errors.append((f"venues.{name}.passphrase_env", "OKX needs a passphrase"))
+    tg = cfg.alerts.telegram
+    if tg is not None and not _all_sim(cfg):
+        for key in ("token_env", "chat_env"):
+            var = getattr(tg, key)
+            if not os.environ.get(var):
+                errors.append((f"alerts.telegram.{key}", f"environment variable {var} is not set"))
+    if cfg.alerts.webhook_url:
+        from openclaw.alerts import AlertConfigError, WebhookSink
+
+        try:
+            WebhookSink(cfg.alerts.webhook_url)
+        except AlertConfigError as e:
+            errors.append(("alerts.webhook_url", str(e)))
+    if cfg.risk:
+        from pydantic import ValidationError
+
+        from openclaw.risk.limits import RiskLimits
+
+        try:
+            RiskLimits.model_validate(cfg.risk)
+        except ValidationError as e:
+            errors += [("risk." + ".".join(str(p) for p in err["loc"]), err["msg"])
+                       for err in e.errors()]
+    entries: dict[str, Callable[..., Any]] = {}
+    for sname in extra_strategies(cfg):
+        mod_name = f"openclaw.strategies.{sname}"
+        try:
+            mod = importlib.import_module(mod_name)
+        except ImportError as e:
+            errors.append((f"strategy.{sname}", f"module {mod_name} is not available: {e}"))
+            continue
+        entry = getattr(mod, "run_configured", None)
+        if not callable(entry):
+            errors.append((f"strategy.{sname}",
+                           f"module {mod_name} has no run_configured(config, ctx) entry point"))
+            continue
+        entries[sname] = entry
+    if cfg.strategy.triarb.enabled and not any(i.category == "spot" for i in cfg.instruments):
+        errors.append(("strategy.triarb", "enabled but no spot instruments are configured"))
+    if errors:
+        raise ConfigError(source, errors)
+    return entries
+
+
+# -- pieces ------------------------------------------------------------------------------------
+
+async def _start_simulators(seed: int) -> Any:
+    from openclaw.sim import start_simulators
+
+    return await start_simulators(seed=seed, rate=20)
+
+
+async def _start_fake_telegram() -> Any:
+    from openclaw.sim.telegram import TelegramSim
+
+    return await TelegramSim(SIM_TELEGRAM_TOKEN).start()
+
+
+def check_sim_instruments(cfg: Config, sims: Any, source: str) -> None:
+    """Instruments of simulated venues must exist in the simulated market with the same tick
+    and lot (else the books would be wrong); raises ConfigError listing every mismatch."""
+    errors = []
+    for i, inst in enumerate(cfg.instruments):
+        if cfg.venues[inst.venue].mode != "sim":
+            continue
+        specs = {s.venue_symbol: s for s in sims.market.instruments(inst.venue, inst.category)}
+        spec = specs.get(inst.symbol)
+        if spec is None:
+            errors.append((f"instruments[{i}].symbol", f"{inst.venue} simulator has no "
+                           f"{inst.category} {inst.symbol} (has {', '.join(sorted(specs))})"))
+            continue
+        for key, want in (("tick_size", spec.tick), ("lot_size", spec.lot)):
+            if Decimal(getattr(inst, key)) != Decimal(want):
+                errors.append((f"instruments[{i}].{key}",
+                               f"{getattr(inst, key)} but the simulator uses {want}"))
+    if errors:
+        raise ConfigError(source, errors)
+
+
+def default_limits(cfg: Config) -> Any:
+    """Risk limits when the config has no ``[risk]``: every instrument's conformance, a 100 bps
+    collar, books fresh within ``max_book_age_ms``, at most 5,000 quote units per order in a
+    USD quote (0.1 in any other quote), 50 orders/s and 30 open orders per venue."""
+    from openclaw.risk.limits import InstrumentLimits, RiskLimits, VenueLimits
+
+    age = cfg.strategy.triarb.max_book_age_ms
+    instruments = [InstrumentLimits(
+        venue=i.venue, symbol=i.symbol, base=i.base, quote=i.quote, tick_size=i.tick_size,
+        lot_size=i.lot_size,
+        max_order_notional=Decimal(5000) if i.quote in ("USDT", "USDC", "USD") else Decimal("0.1"),
+        collar_bps=Decimal(100), max_book_age_ms=age) for i in cfg.instruments]
+    venues = [VenueLimits(name=v, max_orders=50, interval_ms=1000, max_open_orders=30)
+              for v in cfg.venues]
+    return RiskLimits(venues=venues, instruments=instruments)
+
+
+@dataclass
+class Running:
+    """Everything ``run_config`` started (closed in reverse order by ``_close``)."""
+
+    sims: Any = None
+    telegram: Any = None
+    journal: Any = None
+    alerter: Any = None
+    routes: dict[str, Any] = field(default_factory=dict)
+    aggregator: Any = None
+    pipeline: Any = None
+    gate: Any = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    orders: list[Any] = field(default_factory=list)
+    router: Any = None
+    to_sim: set[str] = field(default_factory=set)
+    max_start: dict[tuple[str, str], float] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+async def run_config(cfg: Config, *, paper: bool = False, seconds: float | None = None,
+                     source: str = "<config>", seed: int = 7, drain_timeout: float = 10.0,
+                     status: Callable[[str], None] | None = None,
+                     stop: asyncio.Event | None = None,
+                     install_signals: bool = True) -> dict[str, Any]:
+    """Run ``cfg`` until ``stop`` is set (SIGINT/SIGTERM when ``install_signals``) or for
+    ``seconds``; returns the summary. Raises ConfigError before anything starts on a bad
+    config, and after the simulators start if an instrument does not match them."""
+    entries = preflight(cfg, paper, source)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    if install_signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, _on_signal, stop, sig)
+                installed.append(sig)
+    r = Running()
+    summary: dict[str, Any] = {"config": source, "paper": paper}
+    try:
+        await _start(cfg, r, paper=paper, seed=seed, source=source)
+        ctx = RunContext(cfg, paper, stop, r.journal, None, r.aggregator, r.alerter,
+                         {"routes": r.routes})
+        for name, entry in entries.items():
+            r.tasks.append(asyncio.create_task(_strategy_task(name, entry, cfg, ctx, stop),
+                                               name=f"strategy:{name}"))
+        log.info("running", extra={"venues": sorted(cfg.venues), "paper": paper,
+                                   "instruments": len(cfg.instruments),
+                                   "strategies": (["triarb"] if r.pipeline else [])
+                                   + sorted(entries)})
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while not stop.is_set():
+            timeout = 0.5 if deadline is None else max(0.0, min(0.5, deadline - time.monotonic()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout)
+            if deadline is not None and time.monotonic() >= deadline:
+                log.info("run time reached", extra={"seconds": seconds})
+                stop.set()
+            failed = [t for t in r.tasks if t.done() and not t.cancelled() and t.exception()]
+            if failed:
+                log.error("a strategy task failed; shutting down",
+                          extra={"task": failed[0].get_name()},
+                          exc_info=failed[0].exception())
+                summary["strategy_error"] = repr(failed[0].exception())
+                stop.set()
+            if status is not None:
+                status(status_line(r))
+        summary.update(await _shutdown(r, drain_timeout))
+    finally:
+        await _close(r)
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+    summary["ok"] = bool(summary.get("journal_consistent")) and not summary.get(
+        "open_orders") and "strategy_error" not in summary and not summary.get("pipeline_errors")
+    return summary
+
+
+def _on_signal(stop: asyncio.Event, sig: int) -> None:
+    log.info("signal received: shutting down", extra={"signal": signal.Signals(sig).name})
+    stop.set()
+
+
+async def _strategy_task(name: str, entry: Callable[..., Awaitable[None]], cfg: Config,
+                         ctx: RunContext, stop: asyncio.Event) -> None:
+    log.info("strategy starting", extra={"strategy": name})
+    await entry(cfg, ctx)
+    log.info("strategy ended", extra={"strategy": name})
+
+
+async def _start(cfg: Config, r: Running, *, paper: bool, seed: int, source: str,
+                 with_strategies: bool = True) -> None:
+    """Simulators (when needed), journal, alerts, routes (after recovery), risk, feeds LIVE."""
+    from openclaw.alerts import Alerter, Sink, TelegramSink, WebhookSink
+    from openclaw.execution.router import Router, VenueRoute
+    from openclaw.execution.venues import Credentials, make_client
+    from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
+    from openclaw.feeds.connection import ConnectionConfig
+    from openclaw.feeds.instrument import Instrument
+    from openclaw.journal import Journal
+
+    needs_sims = paper or not all(v.mode == "live" for v in cfg.venues.values())
+    if needs_sims:
+        r.sims = await _start_simulators(seed)
+        check_sim_instruments(cfg, r.sims, source)
+        log.info("simulators started", extra={"urls": {v: u.get("rest") for v, u in
+                                                       r.sims.urls.items()}})
+    r.journal = await Journal.open(cfg.journal.path)
+    log.info("journal open", extra={"path": cfg.journal.path})
+
+    sinks: list[Sink] = []
+    tg = cfg.alerts.telegram
+    if tg is not None:
+        if os.environ.get(tg.token_env) and os.environ.get(tg.chat_env):
+            sinks.append(TelegramSink(os.environ[tg.token_env], os.environ[tg.chat_env],
+                                      base_url=tg.base_url))
+        else:           # every venue simulated (preflight): the fake server takes the messages
+            r.telegram = await _start_fake_telegram()
+            sinks.append(TelegramSink(SIM_TELEGRAM_TOKEN, "1", base_url=r.telegram.url,
+                                      min_interval=0.0))
+            log.info("alerts: telegram variables unset, using the local fake Telegram server")
+    if cfg.alerts.webhook_url:
+        sinks.append(WebhookSink(cfg.alerts.webhook_url))
+    if sinks:
+        r.alerter = await Alerter(sinks).start()
+
+    timeout_ms = cfg.strategy.triarb.leg_timeout_ms
+    to_sim: set[str] = set()
+    for name, v in cfg.venues.items():
+        if v.mode == "sim" or paper:
+            client = make_client(name, Credentials.simulator(), r.sims.servers[name].url,
+                                 timeout_ms=timeout_ms)
+            to_sim.add(name)
+        else:
+            creds = Credentials.from_env(v.api_key_env, v.secret_env, v.passphrase_env)
+            client = make_client(name, creds, v.rest, timeout_ms=timeout_ms)
+        r.routes[name] = VenueRoute(name, client)
+    router = Router(r.routes, r.journal)
+    for route in r.routes.values():
+        await route.start()
+    recovered = await router.recover()
+    if recovered:
+        log.warning("journal held open orders at start-up; reconciled",
+                    extra={"orders": len(recovered),
+                           "still_open": sum(not o.is_final for o in recovered)})
+
+    endpoints: dict[str, VenueEndpoints] = {}
+    for name, v in cfg.venues.items():
+        if v.mode == "sim":
+            s = r.sims.servers[name]
+            ws = s.ws_url if name == "okx" else s.ws_base
+            endpoints[name] = VenueEndpoints(ws=ws, rest=s.url)
+        else:
+            endpoints[name] = VenueEndpoints(ws=v.ws, rest=v.rest)
+    instruments = [Instrument(i.venue, i.symbol, str(i.tick_size), str(i.lot_size),
+                              category=i.category, base=i.base, quote=i.quote)
+                   for i in cfg.instruments]
+    feeds = cfg.feeds
+    r.aggregator = Aggregator(instruments, endpoints, capacity=feeds.capacity,
+                              bybit_depth=feeds.bybit_depth,
+                              config=ConnectionConfig(stale_after=feeds.stale_after_ms / 1e3,
+                                                      data_timeout=feeds.data_timeout_ms / 1e3))
+    r.router = router
+    r.to_sim = to_sim
+    await _start_risk(cfg, r)
+    if cfg.strategy.triarb.enabled and with_strategies:
+        await _start_triarb(cfg, r, router, slippage=SIM_SLIPPAGE_BPS if to_sim else 0.0)
+    await r.aggregator.start()
+    await r.aggregator.wait_live(30)
+    log.info("books live", extra={"books": len(instruments)})
+
+
+async def _start_risk(cfg: Config, r: Running) -> None:
+    """The risk gate over the aggregator's books (``[risk]`` or ``default_limits``), loaded with
+    every venue's balances (ccxt ``fetch_balance``); also the triarb start amounts."""
+    from openclaw.risk.gate import RiskGate
+    from openclaw.risk.limits import RiskLimits, build_engine
+
+    limits = RiskLimits.model_validate(cfg.risk) if cfg.risk else default_limits(cfg)
+    engine = build_engine(limits)
+    agg = r.aggregator
+    books, symbols = {}, {}
+    for book_id, inst in agg.instrument_of.items():
+        books[(inst.venue, inst.symbol)] = agg.bookset.book(book_id)
+        symbols[(inst.venue, f"{inst.base}/{inst.quote}")] = inst.symbol
+    gate = RiskGate(engine, engine.index, books, symbols)
+    r.gate = gate
+    traded = {(i.venue, a) for i in cfg.instruments if i.category == "spot"
+              for a in (i.base, i.quote)}
+    for venue, route in r.routes.items():
+        bal = await route.client.fetch_balance()
+        for asset, amount in (bal.get("total") or {}).items():
+            if amount is None:
+                continue
+            total = Decimal(str(amount))
+            if asset in gate.index.assets and venue in gate.index.venues:
+                engine.set_balance(gate.index.venue(venue), gate.index.asset(asset),
+                                   gate.index.to_asset_units(asset, total))
+            free = Decimal(str((bal.get("free") or {}).get(asset) or 0))
+            if (venue, asset) in traded:
+                cap = DEFAULT_MAX_START.get(asset, free / 2)
+                r.max_start[(venue, asset)] = float(min(free, cap))
+
+
+async def _start_triarb(cfg: Config, r: Running, router: Any, slippage: float) -> None:
+    from openclaw.execution.orders import Order, OrderStatus
+    from openclaw.strategies.triarb import ArbPipeline
+
+    agg = r.aggregator
+    gate = r.gate
+    max_start = r.max_start
+    alerter = r.alerter
+
+    def after(orders: list[Order]) -> None:
+        gate.on_result(orders)
+        r.orders.extend(orders)
+        if alerter is None:
+            return
+        for o in orders:
+            if o.filled_qty > 0:
+                alerter.fill(o.venue, o.symbol, o.side.value, str(o.filled_qty),
+                             str(o.avg_price), o.client_id)
+        if any(o.filled_qty > 0 for o in orders) and not all(
+                o.status is OrderStatus.FILLED for o in orders):
+            alerter.unwind(orders[0].opportunity_id, "legs incomplete: " + ", ".join(
+                f"{o.venue}={o.status.value}" for o in orders))
+
+    t = cfg.strategy.triarb
+    fees: dict[str, float] = {name: v.taker_fee_bps for name, v in cfg.venues.items()}
+    r.pipeline = ArbPipeline(agg, router, fees, min_profit_bps=t.min_profit_bps,
+                             cooldown_ms=t.cooldown_ms, max_book_age_ms=t.max_book_age_ms,
+                             max_start=max_start,  # type: ignore[arg-type]  # (venue, asset)
+                             check=gate.check,
+                             partial_policy=t.partial_policy, slippage_bps=slippage,
+                             on_result=after)
+
+
+async def _shutdown(r: Running, drain_timeout: float) -> dict[str, Any]:
+    """Stop new orders, wait for those in flight, settle every non-final journal order."""
+    out: dict[str, Any] = {"seconds": round(time.monotonic() - r.started, 3)}
+    p = r.pipeline
+    if p is not None:
+        await p.drain(drain_timeout)            # sets stopped: no new list from here on
+        late = [t for t in p.stats.tasks if not t.done()]
+        for t in late:
+            t.cancel()
+        if late:
+            await asyncio.wait(late, timeout=5)
+            log.warning("order lists still in flight at the deadline were cancelled",
+                        extra={"lists": len(late)})
+        out["cancelled_lists"] = len(late)
+    for t in r.tasks:
+        if not t.done():
+            t.cancel()
+    if r.tasks:
+        await asyncio.wait(r.tasks, timeout=drain_timeout)
+    if r.aggregator is not None:
+        await r.aggregator.stop()
+    if r.journal is not None and r.routes:
+        from openclaw.execution.router import Router
+
+        router = Router(r.routes, r.journal)
+        try:
+            await router.recover()          # query every non-final journal order at its venue
+        except Exception:  # noqa: BLE001 - reported below as open orders
+            log.exception("reconciling open orders at shutdown failed")
+        still = await r.journal.open_orders()
+        out["open_orders"] = [{"client_id": o.client_id, "venue": o.venue,
+                               "status": o.status.value} for o in still]
+        for o in still:
+            log.error("order not final at shutdown", extra={
+                "client_id": o.client_id, "venue": o.venue, "status": o.status.value})
+        problems = await r.journal.consistency_check()
+        out["journal_consistent"] = not problems
+        if problems:
+            out["journal_problems"] = [str(x) for x in problems[:20]]
+        out["journal_path"] = str(r.journal.path)
+    if p is not None:
+        from openclaw.latency import latency_report
+
+        s = p.stats
+        out.update(opportunities=s.opportunities, arbitrages=s.arbitrages, orders=s.orders,
+                   filled_legs=s.filled_legs, incomplete=s.incomplete, unwinds=s.unwinds,
+                   refused_by_risk=s.refused_by_risk, pipeline_errors=s.errors,
+                   latency=latency_report(p.clock, worst=3))
+    if r.alerter is not None:
+        out["alerts_flushed"] = await r.alerter.flush(5.0)
+    if r.telegram is not None:
+        out["alerts_delivered"] = len(r.telegram.messages)
+    return out
+
+
+async def _close(r: Running) -> None:
+    """Close what started, in reverse order; each step runs even if an earlier one fails."""
+    steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
+    if r.aggregator is not None and r.aggregator._tasks:
+        steps.append(("feeds", r.aggregator.stop))
+    steps += [(f"route {n}", route.close) for n, route in r.routes.items()]
+    if r.alerter is not None:
+        steps.append(("alerts", r.alerter.aclose))
+    if r.journal is not None:
+        steps.append(("journal", r.journal.close))
+    if r.telegram is not None:
+        steps.append(("fake telegram", r.telegram.stop))
+    if r.sims is not None:
+        steps.append(("simulators", r.sims.aclose))
+    for name, step in steps:
+        try:
+            await step()
+        except Exception:  # noqa: BLE001 - keep closing the rest, but say what failed
+            log.exception("closing %s failed", name)
+    if r.journal is not None:
+        log.info("journal closed", extra={"path": str(r.journal.path)})
+
+
+def status_line(r: Running) -> str:
+    """One line: run time, books LIVE, pipeline counters, tick-to-submit p50."""
+    parts = [f"{time.monotonic() - r.started:6.1f}s"]
+    agg = r.aggregator
+    if agg is not None:
+        live = sum(agg.state(b).name == "LIVE" for b in agg.instrument_of)
+        parts.append(f"books {live}/{len(agg.instrument_of)} live")
+    p = r.pipeline
+    if p is not None:
+        s = p.stats
+        parts.append(f"opps {s.opportunities} arbs {s.arbitrages} orders {s.orders} "
+                     f"filled legs {s.filled_legs} refused {s.refused_by_risk}")
+        rows = p.clock.snapshot()
+        if rows.size:
+            from openclaw.strategies.triarb import RECV, SUBMIT
+
+            ok = (rows[:, RECV] > 0) & (rows[:, SUBMIT] > 0)
+            if ok.any():
+                import numpy as np
+
+                med = float(np.median(rows[ok, SUBMIT] - rows[ok, RECV])) / 1e3
+                parts.append(f"tick->order p50 {med:,.1f}us")
+    return " | ".join(parts)
+
+
+# -- IBKR runs ---------------------------------------------------------------------------------
+
+# an IBKR run file (``[ibkr]``, ``[momentum]``, ``[fx]``, ``[schedule]``; see IbkrRunConfig)
+# starts each strategy section it fills through this entry point:
+#   async def ENTRY(config: IbkrRunConfig, ctx: RunContext) -> dict  (ends when ctx.stop is set)
+IBKR_SECTIONS = ("ibkr", "momentum", "fx", "schedule")
+IBKR_ENTRIES = {
+    "momentum": ("openclaw.ibkr_app", "run_momentum_scheduled"),   # the weekly scheduler
+    "fx": ("openclaw.ibkr_app", "run_fx_configured"),              # the FX scalper
+}
+
+
+def is_ibkr_file(data: dict[str, Any]) -> bool:
+    """A file with IBKR sections and no ``[venues]``."""
+    return "venues" not in data and any(k in data for k in IBKR_SECTIONS)
+
+
+def ibkr_entries(cfg: Any, source: str) -> dict[str, Callable[..., Any]]:
+    """The entry point of every strategy section the IBKR file fills; ConfigError lists each
+    one whose module or function is missing (never skipped)."""
+    errors: list[tuple[str, str]] = []
+    entries: dict[str, Callable[..., Any]] = {}
+    for name, (mod_name, fn_name) in IBKR_ENTRIES.items():
+        if not getattr(cfg, name, None):
+            continue
+        try:
+            mod = importlib.import_module(mod_name)
+        except ImportError as e:
+            errors.append((name, f"module {mod_name} is not available: {e}"))
+            continue
+        fn = getattr(mod, fn_name, None)
+        if not callable(fn):
+            errors.append((name, f"{mod_name} has no {fn_name}(config, ctx) entry point"))
+            continue
+        entries[name] = fn
+    if not entries and not errors:
+        errors.append(("(top)", "an IBKR file needs a [momentum] or [fx] section to run"))
+    if errors:
+        raise ConfigError(source, errors)
+    return entries
+
+
+async def run_ibkr(path: str, *, paper: bool = False, seconds: float | None = None,
+                   seed: int = 7, drain_timeout: float = 10.0,
+                   stop: asyncio.Event | None = None) -> dict[str, Any]:
+    """Run the strategies an IBKR file names until SIGINT/SIGTERM or ``seconds``; each gets
+    ``drain_timeout`` seconds after the stop to finish, then is cancelled (and reported)."""
+    try:
+        from openclaw.config import load_ibkr_config
+    except ImportError as e:
+        raise ConfigError(path, [("(file)", f"IBKR configuration is not available: {e}")]) \
+            from None
+    cfg = load_ibkr_config(path)
+    entries = ibkr_entries(cfg, path)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, _on_signal, stop, sig)
+    ctx = RunContext(cfg, paper, stop, extras={"config_path": path, "seed": seed})
+    tasks = {name: asyncio.create_task(fn(cfg, ctx), name=f"strategy:{name}")
+             for name, fn in entries.items()}
+    log.info("running", extra={"strategies": sorted(tasks), "paper": paper})
+    try:
+        waiter = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([waiter, *tasks.values()], timeout=seconds,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        waiter.cancel()
+        pending = [t for t in tasks.values() if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=drain_timeout)
+        out: dict[str, Any] = {"config": path, "strategies": {}}
+        for name, t in tasks.items():
+            if not t.done():
+                t.cancel()
+                await asyncio.wait([t], timeout=5)
+                out["strategies"][name] = {"ok": False, "error": "cancelled at the deadline"}
+            elif t.exception() is not None:
+                log.error("strategy failed", extra={"strategy": name}, exc_info=t.exception())
+                out["strategies"][name] = {"ok": False, "error": repr(t.exception())}
+            else:
+                out["strategies"][name] = {"ok": True, "result": t.result()}
+        out["ok"] = all(v["ok"] for v in out["strategies"].values())
+        return out
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+# -- command-line glue -------------------------------------------------------------------------
+
+def install_event_loop_policy() -> str:
+    """uvloop when installed (named in the log), else asyncio's default loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio"
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return "uvloop"
+
+
+def main(path: str, *, paper: bool = False, log_format: str = "human",
+         seconds: float | None = None, seed: int = 7, drain_timeout: float = 10.0) -> int:
+    """``openclaw run``: returns the exit code (0 ok, 1 run problems, 2 bad configuration)."""
+    import orjson
+
+    from openclaw.logs import setup_logging
+
+    setup_logging("json" if log_format == "json" else "human")
+    try:
+        import tomllib
+        from pathlib import Path
+
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}                      # load_config reports the file or syntax error
+    if is_ibkr_file(data):
+        install_event_loop_policy()
+        try:
+            summary = asyncio.run(run_ibkr(path, paper=paper, seconds=seconds, seed=seed,
+                                           drain_timeout=drain_timeout))
+        except ConfigError as e:
+            print(str(e), file=sys.stderr)
+            return 2
+        print(orjson.dumps(summary, default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode())
+        return 0 if summary["ok"] else 1
+    try:
+        cfg = load_config(path)
+    except ConfigError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    loop_name = install_event_loop_policy()
+    log.info("starting", extra={"config": str(path), "loop": loop_name})
+    live = None
+    status = None
+    if log_format == "human" and sys.stderr.isatty():
+        from rich.console import Console
+        from rich.live import Live
+
+        console = Console(stderr=True)
+        live = Live("", console=console, refresh_per_second=2, transient=True)
+        live.start()
+        status = live.update
+        # log lines go above the status line instead of through it
+        setup_logging("human", stream=_ConsoleStream(console))  # type: ignore[arg-type]
+    try:
+        summary = asyncio.run(run_config(cfg, paper=paper, seconds=seconds, source=str(path),
+                                         seed=seed, drain_timeout=drain_timeout, status=status))
+    except ConfigError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    except Exception:  # noqa: BLE001 - e.g. feeds never LIVE: everything started was closed
+        log.exception("run failed")
+        return 1
+    finally:
+        if live is not None:
+            live.stop()
+    if log_format == "json":
+        print(orjson.dumps(summary, default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode())
+    else:
+        _print_summary(summary)
+    return 0 if summary["ok"] else 1
+
+
+class _ConsoleStream:
+    """A text stream that prints whole lines through a rich Console (above a Live display)."""
+
+    def __init__(self, console: Any) -> None:
+        self.console = console
+
+    def write(self, text: str) -> int:
+        if text.strip():
+            self.console.print(text.rstrip("\n"), markup=False, highlight=False)
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    from openclaw.latency import report_table
+
+    console = Console()
+    keys = ("seconds", "opportunities", "arbitrages", "orders", "filled_legs", "incomplete",
+            "unwinds", "refused_by_risk", "journal_consistent", "alerts_delivered")
+    console.print("run: " + ", ".join(f"{k}={summary[k]}" for k in keys if k in summary))
+    if summary.get("open_orders"):
+        console.print(f"[red]orders not final: {summary['open_orders']}[/red]")
+    if "latency" in summary:
+        console.print(report_table(summary["latency"], title="latency this run (us)"))

@@ -1,0 +1,206 @@
+"""The strategy-author API: ``openclaw.Session`` against simulators over real sockets, the
+example strategy (public API only), the ``.pyi`` stubs against the compiled modules."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import importlib.util
+import random
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import aiohttp
+import pytest
+
+import openclaw
+from openclaw.execution.venues import SIM_KEY, SIM_PASSPHRASE, SIM_SECRET
+from openclaw.journal import Journal
+from openclaw.sim import Simulators, start_simulators
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE = ("book", "fixedpoint", "merge", "risk", "stageclock", "triarb", "wire")
+VENUES = ("binance", "okx", "bybit")
+BTC = {"binance": ("BTCUSDT", "0.01", "0.00001"), "okx": ("BTC-USDT", "0.1", "0.00000001"),
+       "bybit": ("BTCUSDT", "0.01", "0.000001")}
+
+
+def _config(sims: Simulators, journal: Path) -> str:
+    """The three BTC/USDT books as 'live' venues at this test's simulators."""
+    ws = {"binance": sims.binance.ws_base, "okx": sims.okx.ws_url, "bybit": sims.bybit.ws_base}
+    text = ""
+    for v in VENUES:
+        text += (f'[venues.{v}]\nmode = "live"\nws = "{ws[v]}"\nrest = "{sims.servers[v].url}"\n'
+                 'api_key_env = "T_KEY"\nsecret_env = "T_SECRET"\n'
+                 + ('passphrase_env = "T_PASS"\n' if v == "okx" else "") + "\n")
+    for v, (sym, tick, lot) in BTC.items():
+        text += (f'[[instruments]]\nvenue = "{v}"\nsymbol = "{sym}"\nbase = "BTC"\n'
+                 f'quote = "USDT"\ntick_size = "{tick}"\nlot_size = "{lot}"\n\n')
+    return text + ('[strategy.triarb]\nenabled = false\nmax_book_age_ms = 2000\n\n'
+                   f'[journal]\npath = "{journal}"\n')
+
+
+@pytest.fixture
+def creds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("T_KEY", SIM_KEY)
+    monkeypatch.setenv("T_SECRET", SIM_SECRET)
+    monkeypatch.setenv("T_PASS", SIM_PASSPHRASE)
+
+
+async def _venue_orders(sims: Simulators) -> list[dict[str, Any]]:
+    out = []
+    async with aiohttp.ClientSession() as http:
+        for v in VENUES:
+            async with http.get(f"{sims.servers[v].url}/_sim/orders") as r:
+                out += [{**o, "venue": v} for o in (await r.json())["orders"]]
+    return out
+
+
+async def _check_journal(path: Path, at_venues: list[dict[str, Any]]) -> int:
+    """Every order the venues hold is in the journal, final, with the venue's filled qty."""
+    journal = await Journal.open(path)
+    try:
+        assert await journal.consistency_check() == []
+        assert await journal.open_orders() == []
+        n = 0
+        for vo in at_venues:
+            row = await journal.order(vo["client_id"])
+            assert row is not None and row.is_final, vo
+            assert row.filled_qty == Decimal(vo["filled"]), (vo, row)
+            n += 1
+        return n
+    finally:
+        await journal.close()
+
+
+def test_session_books_orders_latency(tmp_path: Path, creds: None) -> None:
+    """Books LIVE, changes delivered, an order list through risk to a venue, a refused list,
+    the latency report, a clean close."""
+
+    async def body() -> None:
+        sims = await start_simulators(seed=5, rate=20)
+        try:
+            cfg = tmp_path / "c.toml"
+            cfg.write_text(_config(sims, tmp_path / "j.sqlite"))
+            s = await openclaw.Session.start(cfg)
+            try:
+                book = s.book("binance", "BTCUSDT")
+                assert book.best_bid() is not None and book.best_ask() is not None
+                assert s.merged("BTC/USDT").best_bid() is not None
+                changes: list[openclaw.BookChange] = []
+                s.subscribe(changes.append)
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 30
+                while len({c.instrument.venue for c in changes}) < 3:
+                    assert loop.time() < deadline, "no book changes from every venue"
+                    await asyncio.sleep(0.05)
+                ask = book.best_ask()
+                assert ask is not None
+                orders = s.order_list([("binance", "BTC/USDT", "buy", "0.001",
+                                        Decimal(repr(ask[0])).quantize(Decimal("0.01")))])
+                done = await s.submit(orders, changes[-1].event)
+                assert done[0].is_final and done[0].venue_order_id
+                with pytest.raises(openclaw.OrderRefused):    # 5,000 USDT cap per order
+                    await s.submit(s.order_list([("binance", "BTC/USDT", "buy", "1",
+                                                  Decimal(repr(ask[0])).quantize(
+                                                      Decimal("0.01")))]))
+                with pytest.raises(TypeError):
+                    s.order_list([("binance", "BTC/USDT", "buy", 0.001, None)])  # type: ignore[list-item]
+                rep = s.latency_report()
+                assert rep["stages"]["risk"]["count"] >= 1
+                assert rep["stages"]["acked"]["count"] >= 1
+            finally:
+                summary = await s.close()
+            assert summary["ok"], summary
+            with pytest.raises(RuntimeError):
+                await s.submit(orders)
+            at_venues = await _venue_orders(sims)
+        finally:
+            await sims.aclose()
+        assert await _check_journal(tmp_path / "j.sqlite", at_venues) == 1
+
+    asyncio.run(body())
+
+
+def _load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("strategy_example",
+                                                  ROOT / "examples" / "strategy_example.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_example_strategy_uses_only_the_public_api() -> None:
+    tree = ast.parse((ROOT / "examples" / "strategy_example.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            assert node.module == "openclaw" or not node.module.startswith("openclaw"), \
+                node.module
+            if node.module == "openclaw":
+                assert all(a.name in openclaw.__all__ for a in node.names)
+        elif isinstance(node, ast.Import):
+            assert not any(a.name.startswith("openclaw") for a in node.names)
+
+
+def test_example_strategy_trades_on_the_simulators(tmp_path: Path, creds: None) -> None:
+    """The example runs against simulators whose BTC/USDT this test moves apart: it sends
+    lists, every order ends final and in the journal as at the venues."""
+    example = _load_example()
+
+    async def body() -> dict[str, Any]:
+        sims = await start_simulators(seed=9, rate=20)
+        try:
+            cfg = tmp_path / "c.toml"
+            cfg.write_text(_config(sims, tmp_path / "j.sqlite"))
+            run = asyncio.create_task(example.main(str(cfg), seconds=8.0, edge_bps=2.0))
+            rng = random.Random(1)
+            while not run.done():
+                await asyncio.sleep(0.4)
+                sims.market.dislocate(rng.choice(VENUES), "BTC/USDT",
+                                      rng.choice([-1, 1]) * rng.uniform(60, 90))
+            summary = await run
+            at_venues = await _venue_orders(sims)
+        finally:
+            await sims.aclose()
+        assert await _check_journal(tmp_path / "j.sqlite", at_venues) == len(at_venues)
+        summary["at_venues"] = len(at_venues)
+        return summary
+
+    summary = asyncio.run(body())
+    assert summary["ok"], summary
+    assert summary["changes"] > 0 and summary["lists"] > 0, summary
+    # a leg refused before reaching its venue (a rate limit, say) is final in the journal too
+    assert 0 < summary["at_venues"] <= 2 * summary["lists"], summary
+    assert summary["latency"]["stages"]["signal"]["count"] >= summary["lists"]
+
+
+def test_stubs_match_the_compiled_modules() -> None:
+    """mypy's stubtest: every public name and signature of each .pyi against the .so."""
+    pytest.importorskip("mypy")
+    for m in CORE:
+        assert (ROOT / "openclaw" / "_core" / f"{m}.pyi").is_file(), m
+    assert (ROOT / "openclaw" / "py.typed").is_file()
+    p = subprocess.run([sys.executable, "-m", "mypy.stubtest", "--mypy-config-file",
+                        str(ROOT / "tests" / "api" / "stubtest_mypy.ini"), "--allowlist",
+                        str(ROOT / "tests" / "api" / "stubtest_allowlist.txt"),
+                        *(f"openclaw._core.{m}" for m in CORE)],
+                       capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-2000:]
+
+
+def test_every_pyx_has_a_stub() -> None:
+    pyx = {p.stem for p in (ROOT / "openclaw" / "_core").glob("*.pyx")}
+    pyi = {p.stem for p in (ROOT / "openclaw" / "_core").glob("*.pyi")}
+    assert pyx == pyi
+
+
+def test_import_is_cheap() -> None:
+    """``import openclaw`` loads no submodule; the API names load on first use."""
+    code = ("import sys, openclaw; assert [m for m in sys.modules if m.startswith('openclaw.')]"
+            " == [], sorted(sys.modules); openclaw.Session; openclaw.latency_report")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

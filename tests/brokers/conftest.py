@@ -1,0 +1,45 @@
+"""Fixtures of the IBKR session tests: the TWS simulator and a journal, on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+pytest.importorskip("ib_async")
+
+from openclaw.execution.orders import Order  # noqa: E402
+
+_ids = itertools.count(1)
+
+
+def run(coro_fn: Callable[[], Awaitable[Any]], timeout: float = 50.0) -> Any:
+    """Run one async test body with a hard deadline."""
+
+    async def guarded() -> Any:
+        return await asyncio.wait_for(coro_fn(), timeout)
+
+    return asyncio.run(guarded())
+
+
+async def wait_until(cond: Callable[[], bool], timeout: float = 10.0, step: float = 0.01) -> None:
+    """Poll ``cond`` until it holds; AssertionError at the deadline."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not cond():
+        if loop.time() > end:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(step)
+
+
+def order(symbol: str, side: str, qty: int | str, price: str | None = None,
+          prefix: str = "T") -> Order:
+    """A fresh ibkr order with a unique client id."""
+    n = next(_ids)
+    return Order(f"{prefix}{n:06d}x{id(object()) % 10**6:06d}", "ibkr", symbol, side,
+                 "limit" if price else "market", Decimal(qty),
+                 Decimal(price) if price else None, n, 0)

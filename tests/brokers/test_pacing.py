@@ -1,0 +1,97 @@
+"""Historical-data pacing: requests wait for their turn under all three IB rules, never fail."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+
+from openclaw.brokers.ibkr import IbkrError, contract_for, symbol_of
+from openclaw.brokers.pacing import Backoff, HistoricalLimits, HistoricalPacer, message_limit
+
+
+def _admit_times(pacer: HistoricalPacer, reqs: list[tuple[str, str]]) -> list[float]:
+    async def main() -> list[float]:
+        loop = asyncio.get_running_loop()
+        times: list[float] = [0.0] * len(reqs)
+
+        async def one(i: int, key: str, contract: str) -> None:
+            await pacer.acquire(key, contract)
+            times[i] = loop.time()
+
+        await asyncio.gather(*(one(i, k, c) for i, (k, c) in enumerate(reqs)))
+        return times
+
+    return asyncio.run(main())
+
+
+def test_window_limit_paces_instead_of_failing() -> None:
+    lim = HistoricalLimits(max_requests=3, window_s=0.3, identical_s=0.0, per_contract=100,
+                           contract_window_s=0.1)
+    pacer = HistoricalPacer(lim)
+    times = sorted(_admit_times(pacer, [(f"k{i}", f"c{i}") for i in range(7)]))
+    assert pacer.stats.admitted == 7
+    assert pacer.stats.waited >= 1
+    for i in range(len(times) - 3):  # any 4 consecutive admissions span >= one window
+        assert times[i + 3] - times[i] >= 0.3 - 1e-3
+
+
+def test_identical_and_per_contract_rules() -> None:
+    lim = HistoricalLimits(max_requests=100, window_s=10.0, identical_s=0.2, per_contract=2,
+                           contract_window_s=0.25)
+    pacer = HistoricalPacer(lim)
+    reqs = [("same", "A"), ("same", "A")] + [(f"k{i}", "B") for i in range(3)]
+    times = _admit_times(pacer, reqs)
+    assert abs(times[1] - times[0]) >= 0.2 - 1e-3  # identical request 0.2 s apart
+    b = sorted(times[2:])
+    assert b[2] - b[0] >= 0.25 - 1e-3  # a third request on contract B waits for the window
+
+
+def test_violation_backs_off_and_success_resets() -> None:
+    async def main() -> None:
+        pacer = HistoricalPacer(HistoricalLimits(identical_s=0.0),
+                                Backoff(base_s=0.05, cap_s=0.2, jitter=0.0))
+        loop = asyncio.get_running_loop()
+        d1 = pacer.violation()
+        d2 = pacer.violation()
+        assert d2 == pytest.approx(2 * d1)
+        t0 = loop.time()
+        await pacer.acquire("x", "X")
+        assert loop.time() - t0 >= d2 - 0.01
+        pacer.success()
+        assert pacer.violation() == pytest.approx(d1)
+
+    asyncio.run(main())
+
+
+def test_backoff_is_capped_with_jitter() -> None:
+    b = Backoff(base_s=0.1, cap_s=1.0, jitter=0.5)
+    rng = random.Random(1)
+    for n in range(40):
+        d = b.delay(n, rng)
+        raw = min(1.0, 0.1 * 2**n)
+        assert raw * 0.5 <= d <= raw
+    with pytest.raises(ValueError):
+        Backoff(base_s=0.0)
+
+
+def test_message_limit_guards_real_gateways() -> None:
+    assert message_limit(False) == 45
+    assert message_limit(True, 0) == 0
+    assert message_limit(True, 500) == 500
+    with pytest.raises(ValueError):
+        message_limit(False, 100)
+    with pytest.raises(ValueError):
+        message_limit(False, 0)
+
+
+def test_contract_mapping_round_trips() -> None:
+    fx = contract_for("EUR.USD")
+    assert (fx.secType, fx.symbol, fx.currency, fx.exchange) == ("CASH", "EUR", "USD", "IDEALPRO")
+    assert symbol_of(fx) == "EUR.USD"
+    st = contract_for("AAPL")
+    assert (st.secType, st.symbol, st.exchange, st.currency) == ("STK", "AAPL", "SMART", "USD")
+    assert symbol_of(st) == "AAPL"
+    with pytest.raises(IbkrError):
+        contract_for("not a symbol!")
