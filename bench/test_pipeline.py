@@ -35,13 +35,13 @@ def test_pipeline(benchmark: Any, impl: str) -> None:
     made: list[int] = []
 
     def setup() -> tuple[tuple, dict]:
-        made.append(len(rig.lists))
+        made.append(rig.made)
         rig.reset()
         return (frames,), {}
 
     def run() -> None:
         benchmark.pedantic(rig.run, setup=setup, rounds=ROUNDS, iterations=1, warmup_rounds=1)
-        made.append(len(rig.lists))
+        made.append(rig.made)
         rig.reset()
 
     benchmark.group = "pipeline"
@@ -69,13 +69,13 @@ def test_variants_make_the_same_lists() -> None:
     for stamped in (True, False):
         rig = Rig(stamped)
 
-        def one(rig: Rig = rig) -> list:
+        async def one(rig: Rig = rig) -> list:
             rig.reset()
             rig.run(frames)
-            out = _lists_key(rig.lists)
+            out = _lists_key(await rig.settle())
             rig.reset()
             return out
 
-        keys.append(_in_loop(one))
+        keys.append(asyncio.run(one()))
     assert len(keys[0]) == 40 and keys[0] == keys[1]
     assert all(len(lst) == 3 for lst in keys[0])

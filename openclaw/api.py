@@ -13,14 +13,17 @@ and the latency report. Everything here is also reachable as ``openclaw.<name>``
 A ``Session`` starts what ``openclaw run`` starts except the configured strategies: simulators
 for ``mode = "sim"`` venues (or for orders with ``paper=True``), the journal, alerts, one route
 per venue (after recovering the journal's open orders), the Cython risk gate loaded with the
-venues' balances, and the feeds (``start`` returns when every book is LIVE). ``close`` stops
-new orders, waits for those in flight, settles every non-final order at its venue, checks the
-journal and closes everything; it returns that summary. Contract: docs/python-api.md.
+venues' balances, the balance reconciler (``[reconcile]``: journal vs venues after each order
+list and every ``interval_s``; a mismatch halts the risk engine and alerts) and the feeds
+(``start`` returns when every book is LIVE). ``close`` stops new orders, waits for those in
+flight, settles every non-final order at its venue, reconciles a last time, checks the journal
+and closes everything; it returns that summary. Contract: docs/python-api.md.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +41,8 @@ from openclaw.execution.orders import Order, OrderType, Side
 from openclaw.feeds.instrument import Instrument
 
 __all__ = ["STAGES", "BookChange", "LegSpec", "OrderRefused", "Session"]
+
+log = logging.getLogger("openclaw.api")
 
 # stages of the session's clock: a book change, the strategy's decision, risk, hand-over, answer
 STAGES = ("recv", "book", "signal", "risk", "submit", "acked")
@@ -79,6 +84,12 @@ class Session:
         self._tasks: set[asyncio.Task[list[Order]]] = set()
         self._closing = False
         self.orders: list[Order] = []
+        self.failed_lists = 0           # submit_nowait tasks that raised (logged; ok=False)
+        self._inflight = 0              # submit() calls between risk and the venues' answers
+        self._generation = 0            # bumped when an order list starts
+        rec = getattr(running, "reconciler", None)
+        if rec is not None and rec.activity is None:
+            rec.activity = self._activity   # reconcile only while no order is in flight
 
     @classmethod
     async def start(cls, config: Config | str | Path, *, paper: bool = False,
@@ -164,6 +175,25 @@ class Session:
                              None if price is None else Decimal(price), opp, k))
         return out
 
+    def _activity(self) -> int | None:
+        """For the reconciler: None while an order list is in flight, else a counter that
+        changes whenever one starts."""
+        return None if self._inflight else self._generation
+
+    def _risk_check(self, orders: list[Order], event: int) -> int:
+        """Refuse after ``close`` began (RuntimeError), run the risk check and stamp the
+        ``risk`` stage on ``event`` (a new one if < 0); ``OrderRefused`` when it fails.
+        Returns the event."""
+        if self._closing:
+            raise RuntimeError("the session is closing: no new orders")
+        if event < 0:
+            event = self.clock.start()
+        reason = self._r.gate.check(orders)
+        self.clock.mark(event, RISK)
+        if reason is not None:
+            raise OrderRefused(reason)
+        return event
+
     def check(self, orders: list[Order]) -> str | None:
         """The pre-trade risk check alone: None if the list passes (it is then committed in the
         engine: send it with ``submit(..., checked=True)``), else the reasons."""
@@ -176,40 +206,44 @@ class Session:
         venues' answers, then the engine is told the outcome; returns the orders (final unless
         the venue never answered: ``UNKNOWN``, reconciled at ``close``). Raises
         ``OrderRefused`` when the check fails and ``RuntimeError`` after ``close`` began."""
-        if self._closing:
-            raise RuntimeError("the session is closing: no new orders")
         if not checked:
-            if event < 0:
-                event = self.clock.start()
-            reason = self._r.gate.check(orders)
-            self.clock.mark(event, RISK)
-            if reason is not None:
-                raise OrderRefused(reason)
+            event = self._risk_check(orders, event)
+        elif self._closing:
+            raise RuntimeError("the session is closing: no new orders")
         self.orders.extend(orders)
         self.clock.mark(event, SUBMIT)
+        self._inflight += 1
+        self._generation += 1
         try:
             await self._r.router.send_list(orders)
             self.clock.mark(event, ACKED)
             await self._r.router.reconcile_unknown(orders)
         finally:
+            self._inflight -= 1
             self._r.gate.on_result(orders)
+            rec = getattr(self._r, "reconciler", None)
+            if rec is not None:
+                rec.request({o.venue for o in orders})
         return orders
 
     def submit_nowait(self, orders: list[Order], event: int = -1) -> asyncio.Task[list[Order]]:
         """From a book callback: the risk check now (``OrderRefused`` at once), the sending in
-        a task (awaited by ``close``)."""
-        if self._closing:
-            raise RuntimeError("the session is closing: no new orders")
-        if event < 0:
-            event = self.clock.start()
-        reason = self._r.gate.check(orders)
-        self.clock.mark(event, RISK)
-        if reason is not None:
-            raise OrderRefused(reason)
+        a task (awaited by ``close``). A task that raises is logged, counted in
+        ``failed_lists`` and makes ``close``'s summary not ok."""
+        event = self._risk_check(orders, event)
         task = asyncio.get_running_loop().create_task(self.submit(orders, event, checked=True))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
         return task
+
+    def _task_done(self, task: asyncio.Task[list[Order]]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return                       # counted by close as cancelled_lists
+        exc = task.exception()
+        if exc is not None:
+            self.failed_lists += 1
+            log.error("an order list sent with submit_nowait failed", exc_info=exc)
 
     def mark_signal(self, event: int) -> None:
         """Stamp the strategy's decision on a change's event (the ``signal`` stage)."""
@@ -222,6 +256,13 @@ class Session:
         from openclaw.latency import latency_report
 
         return latency_report(self.clock, worst)
+
+    def reconciliation(self) -> dict[str, Any]:
+        """The balance reconciler's counters: ``reconciliations`` (comparisons made),
+        ``halted`` and ``halt_reason`` (a mismatch halted the risk engine: every order is
+        refused from then on), ``reconcile_failures`` (runs that raised)."""
+        summary: dict[str, Any] = self._r.reconciler.summary()
+        return summary
 
     def feed_stats(self) -> dict[str, object]:
         """Counters per venue connection and the state of every book."""
@@ -240,13 +281,16 @@ class Session:
         late = [t for t in self._tasks if not t.done()]
         for t in late:
             t.cancel()
+        if late:
+            await asyncio.wait(late, timeout=5)
         try:
             summary = await _shutdown(self._r, drain_timeout)
         finally:
             await _close(self._r)
         summary["cancelled_lists"] = len(late)
+        summary["failed_lists"] = self.failed_lists
         summary["orders"] = len(self.orders)
         summary["close_seconds"] = round(time.monotonic() - t0, 3)
         summary["ok"] = bool(summary.get("journal_consistent")) and not summary.get(
-            "open_orders")
+            "open_orders") and not self.failed_lists and not summary.get("halted")
         return summary

@@ -86,6 +86,15 @@ def bench_all(
         raise typer.Exit(code=1)
 
 
+@bench_app.command("ibkr")
+def bench_ibkr(
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    quick: bool = typer.Option(False, "--quick", help="Fewer repetitions, shorter FX runs."),
+) -> None:
+    """The IBKR benchmarks (same as ``openclaw ibkr bench``); exit 1 if a check failed."""
+    ibkr_bench(json_out=json_out, quick=quick)
+
+
 @bench_app.command("compare")
 def bench_compare(
     a: Path = typer.Argument(..., help="baseline JSON (bench all --json, or one bench --json)"),  # noqa: B008
@@ -126,22 +135,30 @@ def demo_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
     seed: int = typer.Option(7, "--seed", help="Seed of the simulated market."),
     journal: str = typer.Option("", "--journal", help="Journal file (default: a temp file)."),
+    route: str = typer.Option(
+        "ccxt", "--route",
+        help="Order entry: ccxt (REST) or ws (the venues' trading WebSockets, ccxt fallback)."),
 ) -> None:
     """Triangular arbitrage across Binance, OKX and Bybit on the local simulators, end to end."""
     import asyncio
 
     import orjson
 
-    from openclaw.demo import run_demo
+    from openclaw.demo import ROUTES, run_demo
 
-    summary = asyncio.run(run_demo(seconds, seed, journal or None, show=not json_out))
+    if route not in ROUTES:
+        typer.echo(f"--route must be one of {', '.join(ROUTES)}, not {route!r}", err=True)
+        raise typer.Exit(code=2)
+    summary = asyncio.run(run_demo(seconds, seed, journal or None, show=not json_out,
+                                   route=route))
     if json_out:
         typer.echo(orjson.dumps(summary).decode())
     else:
         from rich.console import Console
         from rich.table import Table
 
-        counts = Table(title=f"demo: {summary['seconds']:g} s on the local simulators")
+        counts = Table(title=f"demo: {summary['seconds']:g} s on the local simulators, "
+                             f"orders via {route}")
         keys = ("opportunities", "arbitrages", "orders", "fills", "incomplete", "unwinds",
                 "lost_orders", "duplicate_orders", "journal_consistent", "alerts_delivered")
         for k in keys:
@@ -304,6 +321,8 @@ def sim_cmd(
         None, "--passphrase", help="OKX passphrase (default openclaw-test-pass)."
     ),
     universe: int = typer.Option(500, "--universe", help="TWS: number of synthetic stocks."),
+    hist_limit: int = typer.Option(
+        60, "--hist-limit", help="TWS: historical requests per 10 minutes (IB: 60)."),
     json_out: bool = typer.Option(
         False, "--json", help="Print only the JSON line of URLs on stdout."
     ),
@@ -322,7 +341,8 @@ def sim_cmd(
     from openclaw.sim.__main__ import main as sim_main
 
     argv = [*(servers or ["all"]), "--seed", str(seed), "--rate", str(rate), "--depth",
-            str(depth), "--okx-checksum", okx_checksum, "--universe", str(universe)]
+            str(depth), "--okx-checksum", okx_checksum, "--universe", str(universe),
+            "--hist-limit", str(hist_limit)]
     argv += ["--paused"] * paused + ["--okx-no-snapshot"] * okx_no_snapshot
     argv += ["--verbose"] * verbose
     if port is not None:
@@ -385,7 +405,7 @@ def _tws_sim_starter():  # noqa: ANN202
         from openclaw.sim.tws import start_tws
 
         return await start_tws(seed=seed, port=0, universe_size=universe_size, fx_rate=fx_rate,
-                               hist_pacing_limit=100_000)
+                               hist_pacing_limit=100_000, msg_rate_limit=50)  # IB: ~50 msgs/s
 
     return start
 
@@ -494,7 +514,8 @@ def ibkr_bench(
     """30-stock rebalance and FX quote -> socket medians against the simulator (subprocess)."""
     from openclaw.bench.ibkr import run_ibkr_bench
 
-    run_ibkr_bench(quick=quick, json_out=json_out)
+    if not run_ibkr_bench(quick=quick, json_out=json_out)["ok"]:
+        raise typer.Exit(code=1)
 
 
 @schedule_app.command("status")

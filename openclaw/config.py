@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from openclaw.errors import OpenclawError
+from openclaw.execution.reconcile import ReconcileConfig  # light: no ccxt, no journal
 
 Name = Annotated[str, Field(min_length=1)]
 PosDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
@@ -48,6 +49,19 @@ class VenueConfig(_Model):
     # while it is up, with ccxt as the fallback (counted, alerted), never both for one order
     route: Literal["ccxt", "ws"] = "ccxt"
     ws_trade: str = ""                 # live + route "ws": the trading WebSocket URL
+    # Binance + route "ws": log on once per connection with an Ed25519 key (session.logon)
+    # instead of an HMAC per order: the PEM private key file (keep it outside the repository;
+    # read once, never logged) and the environment variable holding that key's API key
+    ed25519_key_file: str = ""
+    ed25519_api_key_env: str = ""
+
+    @model_validator(mode="after")
+    def _ed25519_pair(self) -> VenueConfig:
+        if bool(self.ed25519_key_file) != bool(self.ed25519_api_key_env):
+            raise ValueError("ed25519_key_file and ed25519_api_key_env go together")
+        if self.ed25519_key_file and self.route != "ws":
+            raise ValueError('ed25519_key_file is for route = "ws" (the trading WebSocket)')
+        return self
 
     @model_validator(mode="after")
     def _live_needs_endpoints(self) -> VenueConfig:
@@ -166,9 +180,15 @@ class Config(_Model):
     journal: JournalConfig = JournalConfig()
     alerts: AlertsConfig = AlertsConfig()
     risk: dict[str, Any] = Field(default_factory=dict)   # checked by openclaw.risk.limits
+    # journal vs venues balances: interval_s, tolerance / tolerances.ASSET, alert_after_failures...
+    reconcile: ReconcileConfig = ReconcileConfig()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
+        for name, v in self.venues.items():
+            if v.ed25519_key_file and name != "binance":
+                raise ValueError(f"venues.{name}: ed25519_key_file is for Binance only "
+                                 "(session.logon)")
         seen = set()
         for i, inst in enumerate(self.instruments):
             if inst.venue not in self.venues:

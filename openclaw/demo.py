@@ -1,10 +1,12 @@
 """``openclaw demo``: the triangular-arbitrage case study end to end on the local simulators.
 
-Starts the Binance, OKX and Bybit simulators (WebSocket depth + REST trading) and a fake
-Telegram server, runs feeds -> merged books -> detection -> order lists through ccxt -> journal
--> alerts for a while, nudging one venue's price now and then so that opportunities appear, then
-checks the outcome against the venues' own records: no order lost, none duplicated, the journal
-consistent with the venues, P&L per asset from the venues' balances, latency per stage.
+Starts the Binance, OKX and Bybit simulators (WebSocket depth + REST and WebSocket trading) and a
+fake Telegram server, runs feeds -> merged books -> detection -> order lists -> journal -> alerts
+for a while, nudging one venue's price now and then so that opportunities appear, then checks the
+outcome against the venues' own records: no order lost, none duplicated, the journal consistent
+with the venues, P&L per asset from the venues' balances, latency per stage. Orders go through
+ccxt (``route="ccxt"``, REST, the default) or the venues' trading WebSockets (``route="ws"``,
+openclaw.execution.fast, with ccxt as the counted and alerted fallback while a socket is down).
 (A tool that starts simulators: the one place outside tests allowed to import openclaw.sim.)
 """
 
@@ -24,6 +26,7 @@ import aiohttp
 import numpy as np
 
 from openclaw.alerts import Alerter, TelegramSink
+from openclaw.execution.fast import SIM_URL_KEYS, make_fast_route, route_report
 from openclaw.execution.orders import Order
 from openclaw.execution.reconcile import ReconcileConfig, Reconciler
 from openclaw.execution.router import Router, VenueRoute
@@ -46,6 +49,12 @@ from openclaw.strategies.triarb import (
 )
 
 VENUES = ("binance", "okx", "bybit")
+#: order entry of the demo's venues: ccxt (REST) or the venues' trading WebSockets
+ROUTES = ("ccxt", "ws")
+#: kept on ccxt: in 15 s demo runs the WebSocket route cut signal_to_all_acked p50 by 1.5-2x
+#: but its p99 was no better (docs/fast-routes.md, "Using it"), and the demo's published numbers
+#: and fault tests are ccxt's; ``--route ws`` runs the same demo over the sockets
+DEFAULT_ROUTE = "ccxt"
 FEES_BPS = {"binance": 10.0, "okx": 10.0, "bybit": 10.0}     # the simulators' taker fees
 TELEGRAM_TOKEN = "123456:AAopenclawDemoTokenForTheFakeServer0001"
 TELEGRAM_CHAT = "42"
@@ -76,8 +85,14 @@ async def _get(session: aiohttp.ClientSession, url: str) -> Any:
 
 
 async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | None = None,
-                   show: bool = True, slippage_bps: float = 15.0) -> dict[str, Any]:
-    """Run the pipeline for ``seconds``; returns the summary (the ``--json`` object)."""
+                   show: bool = True, slippage_bps: float = 15.0,
+                   route: str = DEFAULT_ROUTE) -> dict[str, Any]:
+    """Run the pipeline for ``seconds``; returns the summary (the ``--json`` object).
+
+    ``route``: ``"ccxt"`` sends every order through ccxt's REST calls, ``"ws"`` through each
+    venue's trading WebSocket (ccxt while a socket is down; queries stay on ccxt)."""
+    if route not in ROUTES:
+        raise ValueError(f"route must be one of {ROUTES}, not {route!r}")
     from openclaw.sim import start_simulators
     from openclaw.sim.telegram import TelegramSim
 
@@ -99,7 +114,10 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
         "bybit": VenueEndpoints(ws=sims.bybit.ws_base, rest=sims.bybit.url),
     }
     agg = Aggregator(instruments, endpoints, config=ConnectionConfig(stale_after=2.0))
-    routes = {v: VenueRoute(v, make_client(v, Credentials.simulator(), sims.servers[v].url))
+    creds = Credentials.simulator()
+    routes = {v: VenueRoute(v, make_client(v, creds, sims.servers[v].url),
+                            fast=make_fast_route(v, sims.urls[v][SIM_URL_KEYS[v]], creds,
+                                                 alerter=alerter) if route == "ws" else None)
               for v in VENUES}
     router = Router(routes, journal)
     all_orders: list[Order] = []
@@ -175,11 +193,10 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
                     marks[pair.split("/")[0]] = (bid[0] + ask[0]) / 2
             summary = await _summarize(seconds, pipeline, journal, all_orders, venue_orders,
                                        start_bal, end_bal)
+            summary.update(_route_summary(routes, venue_orders, pipeline))
             summary["pnl_usdt_marked"] = summary["pnl"].get("USDT", 0.0) + sum(
                 summary["pnl"].get(asset, 0.0) * px for asset, px in marks.items())
-            summary["reconciliations"] = reconciler.runs
-            summary["halted"] = reconciler.halted is not None
-            summary["halt_reason"] = reconciler.halted or ""
+            summary.update(reconciler.summary())    # the same keys as openclaw run's summary
             await alerter.flush(5.0)
             summary["alerts_delivered"] = len(tg.messages)
         finally:
@@ -243,6 +260,19 @@ async def _summarize(seconds: float, pipeline: ArbPipeline, journal: Journal,
         "refused_by_risk": s.refused_by_risk,
         "last_refusal": s.last_refusal,
     }
+
+
+def _route_summary(routes: dict[str, VenueRoute], venue_orders: dict[str, list[dict[str, Any]]],
+                   pipeline: ArbPipeline) -> dict[str, Any]:
+    """Per venue: the order route (``"ws"``/``"ccxt"``), the route's counters (the fast
+    route's own under ``ws_*``) and how the venue says our orders arrived (its ``via``)."""
+    via: dict[str, dict[str, int]] = {}
+    for v in routes:
+        via[v] = dict(Counter(str(vo.get("via")) for vo in venue_orders.get(v, [])
+                              if pipeline.ids.owns(vo.get("client_id") or "")))
+    return {"route": {v: "ws" if r.fast is not None else "ccxt" for v, r in routes.items()},
+            "route_stats": {v: route_report(r) for v, r in routes.items()},
+            "orders_via": via}
 
 
 def _risk_gate(agg: Aggregator) -> RiskGate:

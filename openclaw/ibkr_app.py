@@ -141,10 +141,9 @@ async def run_momentum(
     catch-up logic reads its own runs only).
     """
     owner = owner or f"ibkr-momentum-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    summary: dict[str, Any] = {"run_id": run_id, "universe": len(cfg.universe),
-                               "top": cfg.top_n, "dry_run": not execute}
     lease_ns = int(lease_s * 1e9)
     heartbeat: asyncio.Task[None] | None = None
+    attempt = None
     if execute:
         claim = await journal.claim_run(run_id, run_name, owner, now_ns=time.time_ns(),
                                         lease_ns=lease_ns)
@@ -152,66 +151,16 @@ async def run_momentum(
             raise MomentumRunError(f"run {run_id} is running under {claim.owner}")
         if claim.outcome is ClaimOutcome.FINISHED:
             raise MomentumRunError(f"run {run_id} already finished ({claim.status.value})")
-        summary["attempt"] = claim.attempt
+        attempt = claim.attempt
         heartbeat = asyncio.create_task(_renew(journal, run_id, owner, lease_s))
     try:
-        broker = IbkrMomentumBroker(session, order_timeout)
-        t0 = time.perf_counter_ns()
-        stored = await journal.run_plan(run_id) if execute else None
-        if stored is not None:
-            plan = RebalancePlan.from_json(stored)
-            summary["plan"] = "journaled (rerun)"
-        else:
-            snap = await broker.account_snapshot()
-            closes = await session.daily_closes(cfg.universe, cfg.lookback_days + 1, progress)
-            plan = plan_from_closes(run_id, cfg, closes, snap)
-            summary["plan"] = "new"
-        summary["scan_ms"] = (time.perf_counter_ns() - t0) / 1e6
-        summary.update({
-            "asof": None if plan.asof is None else plan.asof.isoformat(),
-            "picks": [s for s, _ in plan.picks],
-            "excluded": len(plan.excluded),
-            "orders": len(plan.orders),
-            "planned": [o.to_dict() for o in plan.orders],
-            "targets": plan.targets,
-            "net_liquidation": plan.net_liquidation,
-        })
+        summary, ok, detail = await rebalance(
+            session, journal, cfg, run_id=run_id, execute=execute, progress=progress,
+            order_timeout=order_timeout)
+        if attempt is not None:
+            summary["attempt"] = attempt
         if not execute:
-            summary.update({"sent": 0, "filled": 0, "rebalance_ms": None,
-                            "positions_match_target": None})
             return summary
-        if stored is None:
-            await journal.record_run_plan(run_id, plan.to_json())
-        prefix = run_order_prefix(run_id)
-        already = frozenset(o.client_id for o in await journal.orders_by_prefix(prefix))
-        # orders of an earlier attempt: bring them to their final state too
-        earlier = [o for o in [await session.adopt(c) for c in sorted(already)] if o]
-        if earlier:
-            await session.wait_final([o for o in earlier if not o.is_final], order_timeout)
-        plan, retried = _retry_lost(plan, {o.client_id: o for o in earlier}, run_id)
-        summary["retried_lost"] = retried
-        strategy = MomentumStrategy(cfg, session, broker, broker)
-        rep = await strategy.execute(plan, already)
-        first, last = session.timing(broker.sent)
-        positions = await session.fetch_positions()
-        mismatch = _matches(positions, plan.targets, cfg.universe)
-        all_orders = [session.order(o.client_id) for o in plan.orders]
-        filled = sum(1 for o in all_orders if o is not None and o.status is OrderStatus.FILLED)
-        summary.update({
-            "sent": len(rep.outcomes),
-            "already_sent": len(rep.skipped_sent),
-            "denied": [(o.client_id, v.reason) for o, v in rep.denied],
-            "trimmed": len(rep.trimmed),
-            "filled": filled,
-            "not_filled": {o.client_id: o.status.value for o in all_orders
-                           if o is not None and o.status is not OrderStatus.FILLED},
-            "rebalance_ms": (last - first) / 1e6 if first and last else None,
-            "positions_match_target": not mismatch,
-            "mismatches": {k: list(v) for k, v in mismatch.items()},
-        })
-        ok = not mismatch and not rep.denied and filled == len(plan.orders)
-        detail = (f"orders={len(plan.orders)} filled={filled} denied={len(rep.denied)} "
-                  f"positions_match_target={not mismatch}")
         if heartbeat is not None:
             heartbeat.cancel()
             heartbeat = None
@@ -221,6 +170,90 @@ async def run_momentum(
     finally:
         if heartbeat is not None:
             heartbeat.cancel()
+
+
+async def rebalance(
+    session: IbkrSession,
+    journal: Journal,
+    cfg: MomentumConfig,
+    *,
+    run_id: str,
+    execute: bool = True,
+    progress: ProgressCallback | None = None,
+    order_timeout: float = 60.0,
+) -> tuple[dict[str, Any], bool, str]:
+    """The body of one momentum run whose journal claim the caller holds (``run_momentum``
+    or the ``Scheduler``): the journaled plan on a rerun (else a new plan, journaled before
+    any order), earlier attempts' orders brought to their final state, lost ones re-sent
+    under fresh ids, the rest sent (paced, risk-checked) and the positions verified.
+
+    Returns ``(summary, ok, detail)``: ``ok`` when every planned order filled, nothing was
+    denied and the gateway's positions equal the targets; ``detail`` is one line for the
+    journal. A dry run (``execute=False``) journals and sends nothing.
+    """
+    summary: dict[str, Any] = {"run_id": run_id, "universe": len(cfg.universe),
+                               "top": cfg.top_n, "dry_run": not execute}
+    broker = IbkrMomentumBroker(session, order_timeout)
+    t0 = time.perf_counter_ns()
+    stored = await journal.run_plan(run_id) if execute else None
+    if stored is not None:
+        plan = RebalancePlan.from_json(stored)
+        summary["plan"] = "journaled (rerun)"
+    else:
+        snap = await broker.account_snapshot()
+        closes = await session.daily_closes(cfg.universe, cfg.lookback_days + 1, progress)
+        plan = plan_from_closes(run_id, cfg, closes, snap)
+        summary["plan"] = "new"
+    summary["scan_ms"] = (time.perf_counter_ns() - t0) / 1e6
+    summary.update({
+        "asof": None if plan.asof is None else plan.asof.isoformat(),
+        "picks": [s for s, _ in plan.picks],
+        "excluded": len(plan.excluded),
+        "orders": len(plan.orders),
+        "planned": [o.to_dict() for o in plan.orders],
+        "targets": plan.targets,
+        "net_liquidation": plan.net_liquidation,
+    })
+    if not execute:
+        summary.update({"sent": 0, "filled": 0, "rebalance_ms": None,
+                        "positions_match_target": None})
+        return summary, True, "dry run"
+    if stored is None:
+        await journal.record_run_plan(run_id, plan.to_json())
+    prefix = run_order_prefix(run_id)
+    already = frozenset(o.client_id for o in await journal.orders_by_prefix(prefix))
+    # orders of an earlier attempt: bring them to their final state too
+    earlier = [o for o in [await session.adopt(c) for c in sorted(already)] if o]
+    if earlier:
+        await session.wait_final([o for o in earlier if not o.is_final], order_timeout)
+    plan, retried = _retry_lost(plan, {o.client_id: o for o in earlier}, run_id)
+    summary["retried_lost"] = retried
+    strategy = MomentumStrategy(cfg, session, broker, broker)
+    rep = await strategy.execute(plan, already)
+    first, last = session.timing(broker.sent)
+    positions = await session.fetch_positions()
+    mismatch = _matches(positions, plan.targets, cfg.universe)
+    all_orders = [session.order(o.client_id) for o in plan.orders]
+    filled = sum(1 for o in all_orders if o is not None and o.status is OrderStatus.FILLED)
+    pacer = strategy.pacer
+    summary.update({
+        "sent": len(rep.outcomes),
+        "already_sent": len(rep.skipped_sent),
+        "denied": [(o.client_id, v.reason) for o, v in rep.denied],
+        "trimmed": len(rep.trimmed),
+        "filled": filled,
+        "not_filled": {o.client_id: o.status.value for o in all_orders
+                       if o is not None and o.status is not OrderStatus.FILLED},
+        "rebalance_ms": (last - first) / 1e6 if first and last else None,
+        "paced": None if pacer is None else {"rate": pacer.rate, "waited": pacer.waited,
+                                             "waited_s": round(pacer.waited_s, 3)},
+        "positions_match_target": not mismatch,
+        "mismatches": {k: list(v) for k, v in mismatch.items()},
+    })
+    ok = not mismatch and not rep.denied and filled == len(plan.orders)
+    detail = (f"orders={len(plan.orders)} filled={filled} denied={len(rep.denied)} "
+              f"positions_match_target={not mismatch}")
+    return summary, ok, detail
 
 
 def _lost(o: Order | None) -> bool:
@@ -299,19 +332,25 @@ def fx_window_text(scalper: Any, now_ns: int | None = None) -> str:
 
 async def run_fx(
     session: IbkrSession,
-    seconds: float,
+    seconds: float | None,
     *,
     config: Any = None,
     ignore_window: bool = False,
     drain_s: float = 10.0,
+    stop: asyncio.Event | None = None,
 ) -> dict[str, Any]:
-    """Run the FX scalper on the session's quotes for ``seconds``; returns the summary with a
-    latency report (``openclaw.latency``) of quote -> signal -> risk -> sent -> ack -> fill.
+    """Run the FX scalper on the session's quotes for ``seconds`` (None: until ``stop``), or
+    until ``stop`` is set or the overlap window closes; returns the summary with a latency
+    report (``openclaw.latency``) of quote -> signal -> risk -> sent -> ack -> fill.
 
     Outside the overlap window (and without ``ignore_window``) nothing is subscribed and the
     summary says ``"traded": False`` with the reason. Each intent is journaled and sent through
     the session (journal commit before the socket write: the ``sent`` stage includes it).
+    At the end no new order starts, orders in flight get ``drain_s`` seconds, anything still
+    resting is cancelled and tracked to its final state.
     """
+    if seconds is None and stop is None:
+        raise IbkrError(0, "run_fx needs seconds or a stop event")
     from openclaw.latency import latency_report
     from openclaw.strategies.fx_scalper import FxScalper, FxScalperConfig
 
@@ -374,10 +413,19 @@ async def run_fx(
         done.add_done_callback(pending.discard)
         done.add_done_callback(lambda f, it=intent: finished(it, f))
 
-    _ = loop
     cancel = await session.subscribe_fx(list(to_session.values()), on_quote)
     try:
-        await asyncio.sleep(seconds)
+        deadline = None if seconds is None else loop.time() + seconds
+        while scalper.window.active(time.time_ns()):
+            left = None if deadline is None else deadline - loop.time()
+            if (left is not None and left <= 0) or (stop is not None and stop.is_set()):
+                break
+            step = 1.0 if left is None else min(1.0, left)
+            if stop is None:
+                await asyncio.sleep(step)
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), step)
     finally:
         cancel()
     if pending:
@@ -459,7 +507,8 @@ async def _open_gateway(
     session = IbkrSession(
         host, port, client_id if client_id is not None else ib.client_id, journal,
         account=ib.account, simulator=sim is not None,
-        max_messages_per_s=0 if sim is not None else ib.max_messages_per_s,
+        # IB's pacing (45/s) against the simulator too, unless the config says otherwise
+        max_messages_per_s=ib.max_messages_per_s,
         connect_timeout=ib.connect_timeout_s, request_timeout=ib.request_timeout_s,
         reconnect=Backoff(ib.reconnect_base_ms / 1e3, ib.reconnect_cap_ms / 1e3),
         hist_limits=hist, bar_cache=BarCache(cache_dir),
@@ -511,6 +560,7 @@ async def cli_momentum(
             progress=progress, order_timeout=cfg.ibkr.order_timeout_s)
         summary.update(info)
         if sim is not None:
+            summary["simulator_rate_errors"] = sim.rate_errors  # error 100s it answered
             summary["simulator_positions_match_target"] = (
                 None if not execute else not _matches(sim.positions(), summary["targets"],
                                                       mcfg.universe))
@@ -526,11 +576,15 @@ async def cli_fx(
 ) -> dict[str, Any]:
     """``openclaw ibkr fx``: the scalper for ``seconds`` (nothing at all outside the window
     unless ``ignore_window``)."""
-    from openclaw.config import IbkrRunConfig, load_ibkr_config
-    from openclaw.strategies.fx_scalper import FxScalper, FxScalperConfig
+    from openclaw.config import ConfigError, IbkrRunConfig, load_ibkr_config
+    from openclaw.strategies.fx_scalper import FxScalper
 
     cfg = load_ibkr_config(config_path) if config_path else IbkrRunConfig()
-    fx_cfg = FxScalperConfig.model_validate(cfg.fx)
+    fx_cfg, cfg_ignore = fx_run_settings(cfg)  # [fx] ignore_window: simulator only
+    if cfg_ignore and port is not None:
+        raise ConfigError(str(config_path), [("fx.ignore_window",
+                                              "only with the simulator (no --port)")])
+    ignore_window = ignore_window or cfg_ignore
     probe = FxScalper(fx_cfg)
     if not ignore_window and not probe.window.active(now_ns or time.time_ns()):
         return {"traded": False, "reason": fx_window_text(probe, now_ns), "seconds": seconds}
@@ -542,6 +596,296 @@ async def cli_fx(
         return summary
     finally:
         await _close_gateway(sim, journal, session)
+
+
+# ---- ``openclaw run FILE`` entry points (runner.IBKR_ENTRIES) ----------------------------------
+
+
+class _Gateway:
+    """The gateway of an ``openclaw run``: the simulator (when ``[ibkr] port`` is unset; started
+    by the runner's ``ctx.extras["start_tws_sim"]``), the journal ``[journal].path`` and one
+    persistent ``IbkrSession``, shared by the run's strategies (reference counted)."""
+
+    def __init__(self, sim: Any, journal: Journal, session: IbkrSession) -> None:
+        self.sim, self.journal, self.session = sim, journal, session
+        self.users = 0
+
+    @classmethod
+    async def open(cls, cfg: Any, ctx: Any) -> _Gateway:
+        import tempfile
+        from pathlib import Path
+
+        from openclaw.brokers.pacing import Backoff, HistoricalLimits
+        from openclaw.strategies.bar_cache import BarCache
+
+        ib = cfg.ibkr
+        sim = None
+        if ib.port is None:
+            start_sim = ctx.extras.get("start_tws_sim")
+            if start_sim is None:
+                raise MomentumRunError("[ibkr] port is unset (the simulator) but this run "
+                                       "cannot start the TWS simulator")
+            sim = await start_sim(seed=int(ctx.extras.get("seed", 1)), universe_size=100,
+                                  fx_rate=100.0 if cfg.fx else 20.0)
+            host, port = sim.host, sim.port
+            cache_dir = tempfile.mkdtemp(prefix="openclaw-run-bars-")  # not the real bars
+            hist = HistoricalLimits(max_requests=100_000, identical_s=0.0, per_contract=1000)
+        else:
+            host, port, cache_dir = ib.host, ib.port, ib.bar_cache_dir
+            hist = HistoricalLimits(ib.hist_max_requests, ib.hist_window_s,
+                                    ib.hist_identical_s, ib.hist_per_contract,
+                                    ib.hist_contract_window_s)
+        try:
+            Path(cfg.journal.path).parent.mkdir(parents=True, exist_ok=True)
+            journal = await Journal.open(cfg.journal.path, synchronous="FULL")
+        except BaseException:
+            if sim is not None:
+                await sim.aclose()
+            raise
+        session = IbkrSession(
+            host, port, ib.client_id, journal, account=ib.account, simulator=sim is not None,
+            max_messages_per_s=ib.max_messages_per_s, connect_timeout=ib.connect_timeout_s,
+            request_timeout=ib.request_timeout_s,
+            reconnect=Backoff(ib.reconnect_base_ms / 1e3, ib.reconnect_cap_ms / 1e3),
+            hist_limits=hist, bar_cache=BarCache(cache_dir), alerter=ctx.alerter,
+        )
+        try:
+            report = await session.start()
+        except BaseException:
+            await journal.close()
+            if sim is not None:
+                await sim.aclose()
+            raise
+        log.info("ibkr gateway %s: account %s, journal %s, %d open orders reconciled",
+                 "simulator" if sim is not None else f"{host}:{port}", session.account,
+                 journal.path, report.loaded)
+        return cls(sim, journal, session)
+
+    async def close(self) -> dict[str, Any]:
+        """Disconnect, check the journal (every order final, consistent), close it (flushed),
+        stop the simulator. Returns what the check found."""
+        out: dict[str, Any] = {}
+        try:
+            await self.session.close()
+            still = await self.journal.open_orders(VENUE)
+            out["open_orders"] = [{"client_id": o.client_id, "status": o.status.value}
+                                  for o in still]
+            for o in still:
+                log.error("ibkr: order %s not final at shutdown (%s): the next start-up "
+                          "reconciles it", o.client_id, o.status.value)
+            problems = await self.journal.consistency_check()
+            out["journal_consistent"] = not problems
+            if problems:
+                out["journal_problems"] = [str(p) for p in problems[:20]]
+        finally:
+            await self.journal.close()
+            if self.sim is not None:
+                await self.sim.aclose()
+        log.info("ibkr gateway closed; journal %s flushed", self.journal.path)
+        return out
+
+
+async def _acquire_gateway(cfg: Any, ctx: Any) -> _Gateway:
+    lock = ctx.extras.setdefault("ibkr_gateway_lock", asyncio.Lock())
+    async with lock:
+        gw = ctx.extras.get("ibkr_gateway")
+        if gw is None:
+            gw = ctx.extras["ibkr_gateway"] = await _Gateway.open(cfg, ctx)
+        gw.users += 1
+        return gw  # type: ignore[no-any-return]
+
+
+async def _release_gateway(ctx: Any, gw: _Gateway) -> dict[str, Any]:
+    """The last user closes the gateway; returns the shutdown check (empty for the others)."""
+    async with ctx.extras["ibkr_gateway_lock"]:
+        gw.users -= 1
+        if gw.users > 0:
+            return {}
+        ctx.extras.pop("ibkr_gateway", None)
+        return await gw.close()
+
+
+def _shutdown_problem(check: dict[str, Any]) -> str | None:
+    if check.get("open_orders"):
+        return f"{len(check['open_orders'])} orders not final at shutdown"
+    if check.get("journal_consistent") is False:
+        return f"journal inconsistent: {check.get('journal_problems')}"
+    return None
+
+
+def fx_run_settings(cfg: Any) -> tuple[Any, bool]:
+    """The ``[fx]`` section as ``FxScalperConfig`` and its ``ignore_window`` (a run-file key,
+    allowed only with the simulator: a real gateway trades in the overlap window only)."""
+    from openclaw.config import ConfigError
+    from openclaw.strategies.fx_scalper import FxScalperConfig
+
+    params = dict(cfg.fx)
+    ignore = params.pop("ignore_window", False)
+    if not isinstance(ignore, bool):
+        raise ConfigError("[fx]", [("fx.ignore_window", f"must be true or false, not {ignore!r}")])
+    if ignore and cfg.ibkr.port is not None:
+        raise ConfigError("[fx]", [("fx.ignore_window", "only with the simulator ([ibkr] port "
+                                    "unset): a real gateway trades in the overlap window")])
+    from pydantic import ValidationError
+
+    try:
+        return FxScalperConfig.model_validate(params), ignore
+    except ValidationError as e:
+        raise ConfigError("[fx]", [("fx." + ".".join(str(x) for x in err["loc"]), err["msg"])
+                                   for err in e.errors()]) from None
+
+
+async def _wait_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), max(0.0, seconds))
+
+
+async def run_fx_configured(config: Any, ctx: Any) -> dict[str, Any]:
+    """``openclaw run`` entry of ``[fx]``: the scalper in every overlap window (or all the time
+    with ``ignore_window = true``, simulator only) until ``ctx.stop``; then orders in flight are
+    drained, resting ones cancelled, the journal checked and closed. Returns the windows'
+    summaries and the latency report of the last one that traded; raises ``IbkrError`` if an
+    order is not final at shutdown or the journal is inconsistent (the run exits 1)."""
+    fx_cfg, ignore = fx_run_settings(config)
+    from openclaw.strategies.fx_scalper import FxScalper
+
+    probe = FxScalper(fx_cfg)
+    stop: asyncio.Event = ctx.stop
+    windows: list[dict[str, Any]] = []
+    gw: _Gateway | None = None
+    check: dict[str, Any] = {}
+    said = ""
+    try:
+        while not stop.is_set():
+            if not ignore and not probe.window.active(time.time_ns()):
+                text = fx_window_text(probe)
+                if text != said:  # once per window change, not every minute
+                    log.info("fx: %s", text)
+                    said = text
+                await _wait_stop(stop, 60.0)
+                continue
+            said = ""
+            if gw is None:
+                gw = await _acquire_gateway(config, ctx)
+            s = await run_fx(gw.session, None, config=fx_cfg, ignore_window=ignore,
+                             drain_s=3.0, stop=stop)
+            log.info("fx window done: %d quotes, %d orders, %d filled",
+                     s.get("quotes", 0), s.get("orders", 0), s.get("filled", 0))
+            windows.append(s)
+    finally:
+        if gw is not None:
+            check = await _release_gateway(ctx, gw)
+    traded = [w for w in windows if w.get("traded")]
+    out: dict[str, Any] = {
+        "ignore_window": ignore, "windows": windows,
+        "orders": sum(w.get("orders", 0) for w in traded),
+        "filled": sum(w.get("filled", 0) for w in traded),
+        "latency": traded[-1]["latency"] if traded else None, **check}
+    problem = _shutdown_problem(check)
+    if problem:
+        raise IbkrError(0, f"fx: {problem}")
+    return out
+
+
+def weekly_schedule(cfg: Any) -> Any:
+    """The ``[schedule]`` section as a ``WeeklySchedule`` (ConfigError on a bad key/value)."""
+    from datetime import time as dtime
+    from datetime import timedelta
+
+    from openclaw.config import ConfigError
+    from openclaw.schedule import ScheduleError, WeeklySchedule
+
+    sc = dict(cfg.schedule)
+    known = {"weekday", "at", "tz", "calendar", "grace_minutes", "name"}
+    bad = sorted(set(sc) - known)
+    if bad:
+        raise ConfigError("[schedule]", [(f"schedule.{k}", f"unknown key (expected one of "
+                                          f"{', '.join(sorted(known))})") for k in bad])
+    days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    try:
+        wd = sc.get("weekday", 0)
+        weekday = days.index(wd.lower()) if isinstance(wd, str) else int(wd)
+        return WeeklySchedule(
+            weekday, dtime.fromisoformat(str(sc.get("at", "09:45"))),
+            name=str(sc.get("name", "momentum")), tz=str(sc.get("tz", "America/New_York")),
+            calendar=str(sc.get("calendar", "XNYS")),
+            grace=timedelta(minutes=float(sc.get("grace_minutes", 120))))
+    except (ValueError, TypeError, ScheduleError) as e:
+        raise ConfigError("[schedule]", [("schedule", str(e))]) from None
+
+
+def _momentum_config(cfg: Any, sim: Any) -> MomentumConfig:
+    from pydantic import ValidationError
+
+    from openclaw.brokers.pacing import IB_MESSAGES_PER_S
+    from openclaw.config import ConfigError
+
+    params = dict(cfg.momentum)
+    if not params.get("universe"):
+        if sim is None:
+            raise ConfigError("[momentum]", [("momentum.universe",
+                                              "a real gateway needs universe = [...]")])
+        params["universe"] = list(sim.universe)
+    try:
+        mcfg = MomentumConfig.model_validate(params)
+    except ValidationError as e:
+        raise ConfigError("[momentum]", [
+            ("momentum." + ".".join(str(x) for x in err["loc"]), err["msg"])
+            for err in e.errors()]) from None
+    if sim is None and (mcfg.max_orders_per_s or 0) > IB_MESSAGES_PER_S:
+        raise ConfigError("[momentum]", [("momentum.max_orders_per_s",
+                                          f"above IB's pace ({IB_MESSAGES_PER_S}/s)")])
+    return mcfg
+
+
+async def run_momentum_scheduled(config: Any, ctx: Any) -> dict[str, Any]:
+    """``openclaw run`` entry of ``[momentum]``: the weekly ``Scheduler`` (``[schedule]``) with
+    the momentum rebalance as its job, through one persistent ``IbkrSession``, until
+    ``ctx.stop``. The first poll catches up a slot missed within its grace (a slot already run
+    is never run again: the journal's run claim). A stop is honoured between polls; a
+    rebalance in progress is left to finish (the runner cancels it after its drain timeout:
+    the run stays claimed and the next start resumes it). Returns the outcomes and each
+    executed rebalance's summary; raises ``IbkrError`` if an order is not final at shutdown
+    or the journal is inconsistent."""
+    from openclaw.schedule import PollResult, RunContext, Scheduler
+
+    schedule = weekly_schedule(config)
+    stop: asyncio.Event = ctx.stop
+    gw = await _acquire_gateway(config, ctx)
+    outcomes: list[dict[str, Any]] = []
+    rebalances: dict[str, dict[str, Any]] = {}
+    check: dict[str, Any] = {}
+    try:
+        mcfg = _momentum_config(config, gw.sim)
+
+        async def job(rctx: RunContext) -> str:
+            summary, ok, detail = await rebalance(
+                gw.session, gw.journal, mcfg, run_id=rctx.run_id,
+                order_timeout=config.ibkr.order_timeout_s)
+            rebalances[rctx.run_id] = summary
+            log.info("momentum %s (attempt %d): %s", rctx.run_id, rctx.attempt, detail)
+            if not ok:
+                raise MomentumRunError(detail)
+            return detail
+
+        def polled(res: PollResult) -> None:
+            for o in res.outcomes:
+                outcomes.append({"run_id": o.run_id, "action": o.action,
+                                 "status": None if o.status is None else o.status.value,
+                                 "detail": o.detail})
+            log.info("momentum schedule: next poll %s", res.wake_at.isoformat())
+
+        sched = Scheduler(gw.journal, schedule, job)  # skips/failures: logged warnings
+        log.info("momentum schedule %r: next slot %s", schedule,
+                 (await sched.status()).next.at.isoformat())
+        await sched.run_forever(stop, on_poll=polled)
+    finally:
+        check = await _release_gateway(ctx, gw)
+    out = {"schedule": repr(schedule), "outcomes": outcomes, "rebalances": rebalances, **check}
+    problem = _shutdown_problem(check)
+    if problem:
+        raise IbkrError(0, f"momentum: {problem}")
+    return out
 
 
 async def cli_schedule_status(config_path: str | None, journal_path: str) -> dict[str, Any]:

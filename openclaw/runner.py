@@ -3,11 +3,15 @@
 What starts (decided by the config's sections):
   * feeds: one Aggregator over the ``[[instruments]]``; a venue in ``mode = "sim"`` is served by
     the local simulators (started in this process), a ``live`` venue by its ``ws``/``rest``;
-  * execution: a Router per venue (ccxt) writing the journal ``[journal].path`` before every
-    send; ``--paper`` sends every order to the local simulators while feeds stay where the
-    config says (real venues when the network allows);
+  * execution: a Router per venue (ccxt; with ``route = "ws"`` the venue's trading WebSocket,
+    ccxt while it is down, see docs/fast-routes.md) writing the journal ``[journal].path``
+    before every send; ``--paper`` sends every order to the local simulators while feeds stay
+    where the config says (real venues when the network allows);
   * ``[strategy.triarb]`` (enabled): the triangular-arbitrage pipeline with the Cython pre-trade
     risk gate (``[risk]`` when given, otherwise per-instrument defaults, see ``default_limits``);
+  * always: the balance reconciler (``[reconcile]``, execution/reconcile.py): baseline at start,
+    then after each arbitrage and every ``interval_s``; a mismatch halts the gate's engine and
+    alerts, and the run's summary says ``halted`` (exit 1);
   * any other ``[strategy.NAME]`` section: the module ``openclaw.strategies.NAME`` must exist
     and define ``async def run_configured(config, ctx) -> None``; a missing module or entry
     point is a configuration error (exit 2), never a silent skip;
@@ -18,10 +22,11 @@ What starts (decided by the config's sections):
 Shutdown (SIGINT, SIGTERM or ``--seconds``): no new order list starts, lists in flight get
 ``drain_timeout`` seconds, leftovers are cancelled and every order the journal holds as not final
 is queried at its venue by client id; whatever stays open is listed in the summary and logged
-(never dropped); then alerts are flushed and the journal is closed. Exit 0 when every order is
-final and the journal passes ``Journal.consistency_check``, 1 otherwise, 2 on a bad config.
+(never dropped); the reconciler compares a last time; then alerts are flushed and the journal
+is closed. Exit 0 when every order is final, the journal passes ``Journal.consistency_check``
+and reconciliation did not halt, 1 otherwise, 2 on a bad config.
 (A tool that can start simulators, like ``openclaw demo``: the only imports of ``openclaw.sim``
-are inside ``_start_simulators`` and ``_start_fake_telegram``.)
+are inside ``_start_simulators``, ``_start_tws_sim`` and ``_start_fake_telegram``.)
 """
 
 from __future__ import annotations
@@ -104,6 +109,13 @@ def preflight(cfg: Config, paper: bool, source: str = "<config>") -> dict[str, C
                                    f"environment variable {var} is not set"))
         if v.mode == "live" and name == "okx" and not paper and not v.passphrase_env:
             errors.append((f"venues.{name}.passphrase_env", "OKX needs a passphrase"))
+        if v.ed25519_key_file:
+            if not os.path.isfile(v.ed25519_key_file):
+                errors.append((f"venues.{name}.ed25519_key_file", "no such file"))
+            var = v.ed25519_api_key_env
+            if v.mode == "live" and not paper and not os.environ.get(var):
+                errors.append((f"venues.{name}.ed25519_api_key_env",
+                               f"environment variable {var} is not set"))
     tg = cfg.alerts.telegram
     if tg is not None and not _all_sim(cfg):
         for key in ("token_env", "chat_env"):
@@ -150,10 +162,43 @@ def preflight(cfg: Config, paper: bool, source: str = "<config>") -> dict[str, C
 
 # -- pieces ------------------------------------------------------------------------------------
 
-async def _start_simulators(seed: int) -> Any:
+async def _start_simulators(seed: int, binance_options: dict[str, Any] | None = None) -> Any:
     from openclaw.sim import start_simulators
 
-    return await start_simulators(seed=seed, rate=20)
+    return await start_simulators(seed=seed, rate=20, binance_options=binance_options)
+
+
+# the API key of an Ed25519 logon key when Binance runs on the simulator (which is given the
+# configured key's public half)
+SIM_ED25519_API_KEY = "openclaw-sim-ed25519-key"
+
+
+async def _ed25519_keys(cfg: Config, paper: bool, source: str) -> dict[str, Any]:
+    """The Ed25519 logon keys the venues name (``ed25519_key_file``), read off the event loop;
+    a file that is no Ed25519 private key is a ConfigError naming the file, never its content."""
+    from openclaw.execution.fast import Ed25519Key
+
+    keys: dict[str, Any] = {}
+    for name, v in cfg.venues.items():
+        if not v.ed25519_key_file:
+            continue
+        api_key = (SIM_ED25519_API_KEY if v.mode == "sim" or paper
+                   else os.environ.get(v.ed25519_api_key_env, ""))
+        try:
+            keys[name] = await asyncio.to_thread(Ed25519Key.from_file, api_key,
+                                                 v.ed25519_key_file)
+        except ValueError as e:
+            raise ConfigError(source, [(f"venues.{name}.ed25519_key_file", str(e))]) from None
+    return keys
+
+
+async def _start_tws_sim(seed: int, universe_size: int, fx_rate: float) -> Any:
+    """The TWS simulator of an IBKR run whose ``[ibkr] port`` is unset, with IB's pacing:
+    50 client messages/s (error 100 beyond), historical requests unthrottled."""
+    from openclaw.sim.tws import start_tws
+
+    return await start_tws(seed=seed, port=0, universe_size=universe_size, fx_rate=fx_rate,
+                           hist_pacing_limit=100_000, msg_rate_limit=50)
 
 
 async def _start_fake_telegram() -> Any:
@@ -217,6 +262,7 @@ class Running:
     router: Any = None
     to_sim: set[str] = field(default_factory=set)
     max_start: dict[tuple[str, str], float] = field(default_factory=dict)
+    reconciler: Any = None       # execution.reconcile.Reconciler (journal vs venue balances)
     started: float = field(default_factory=time.monotonic)
 
 
@@ -275,7 +321,8 @@ async def run_config(cfg: Config, *, paper: bool = False, seconds: float | None 
         for sig in installed:
             loop.remove_signal_handler(sig)
     summary["ok"] = bool(summary.get("journal_consistent")) and not summary.get(
-        "open_orders") and "strategy_error" not in summary and not summary.get("pipeline_errors")
+        "open_orders") and "strategy_error" not in summary and not summary.get(
+        "pipeline_errors") and not summary.get("halted")
     return summary
 
 
@@ -295,6 +342,7 @@ async def _start(cfg: Config, r: Running, *, paper: bool, seed: int, source: str
                  with_strategies: bool = True) -> None:
     """Simulators (when needed), journal, alerts, routes (after recovery), risk, feeds LIVE."""
     from openclaw.alerts import Alerter, Sink, TelegramSink, WebhookSink
+    from openclaw.execution.fast import FastConfig, fast_route_for
     from openclaw.execution.router import Router, VenueRoute
     from openclaw.execution.venues import Credentials, make_client
     from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
@@ -302,9 +350,14 @@ async def _start(cfg: Config, r: Running, *, paper: bool, seed: int, source: str
     from openclaw.feeds.instrument import Instrument
     from openclaw.journal import Journal
 
+    ed_keys = await _ed25519_keys(cfg, paper, source)
     needs_sims = paper or not all(v.mode == "live" for v in cfg.venues.values())
     if needs_sims:
-        r.sims = await _start_simulators(seed)
+        bv = cfg.venues.get("binance")
+        sim_ed = ed_keys.get("binance") if bv is not None and (paper or bv.mode == "sim") \
+            else None
+        r.sims = await _start_simulators(seed, None if sim_ed is None else {"wsapi": {
+            "ed25519_api_key": SIM_ED25519_API_KEY, "ed25519_public_key": sim_ed.public_pem()}})
         check_sim_instruments(cfg, r.sims, source)
         log.info("simulators started", extra={"urls": {v: u.get("rest") for v, u in
                                                        r.sims.urls.items()}})
@@ -331,13 +384,18 @@ async def _start(cfg: Config, r: Running, *, paper: bool, seed: int, source: str
     to_sim: set[str] = set()
     for name, v in cfg.venues.items():
         if v.mode == "sim" or paper:
-            client = make_client(name, Credentials.simulator(), r.sims.servers[name].url,
-                                 timeout_ms=timeout_ms)
+            creds = Credentials.simulator()
+            client = make_client(name, creds, r.sims.servers[name].url, timeout_ms=timeout_ms)
             to_sim.add(name)
         else:
             creds = Credentials.from_env(v.api_key_env, v.secret_env, v.passphrase_env)
             client = make_client(name, creds, v.rest, timeout_ms=timeout_ms)
-        r.routes[name] = VenueRoute(name, client)
+        # route = "ws": the venue's trading WebSocket (the simulator's, or ws_trade live), ccxt
+        # while it is down (counted, alerted)
+        fast = fast_route_for(name, v, creds, sim_urls=r.sims.urls if name in to_sim else None,
+                              config=FastConfig(timeout_s=timeout_ms / 1e3), alerter=r.alerter,
+                              ed25519=ed_keys.get(name))
+        r.routes[name] = VenueRoute(name, client, fast=fast)
     router = Router(r.routes, r.journal)
     for route in r.routes.values():
         await route.start()
@@ -366,6 +424,12 @@ async def _start(cfg: Config, r: Running, *, paper: bool, seed: int, source: str
     r.router = router
     r.to_sim = to_sim
     await _start_risk(cfg, r)
+    # journal vs venues: baseline now (journal recovered, nothing sent yet), then after each
+    # arbitrage and every [reconcile].interval_s; a mismatch halts the gate's engine and alerts
+    from openclaw.execution.reconcile import start_reconciler
+
+    r.reconciler = await start_reconciler(router, r.journal, config=cfg.reconcile,
+                                          alerter=r.alerter, engine=r.gate.engine)
     if cfg.strategy.triarb.enabled and with_strategies:
         await _start_triarb(cfg, r, router, slippage=SIM_SLIPPAGE_BPS if to_sim else 0.0)
     await r.aggregator.start()
@@ -435,7 +499,7 @@ async def _start_triarb(cfg: Config, r: Running, router: Any, slippage: float) -
                              max_start=max_start,  # type: ignore[arg-type]  # (venue, asset)
                              check=gate.check,
                              partial_policy=t.partial_policy, slippage_bps=slippage,
-                             on_result=after)
+                             on_result=after, reconciler=r.reconciler)
 
 
 async def _shutdown(r: Running, drain_timeout: float) -> dict[str, Any]:
@@ -478,6 +542,12 @@ async def _shutdown(r: Running, drain_timeout: float) -> dict[str, Any]:
         if problems:
             out["journal_problems"] = [str(x) for x in problems[:20]]
         out["journal_path"] = str(r.journal.path)
+    if r.reconciler is not None:        # stop it; a last comparison with every order settled
+        out.update(await r.reconciler.finish())
+    if r.routes:
+        from openclaw.execution.fast import route_report
+
+        out["routes"] = {n: route_report(rt) for n, rt in r.routes.items()}
     if p is not None:
         from openclaw.latency import latency_report
 
@@ -496,6 +566,8 @@ async def _shutdown(r: Running, drain_timeout: float) -> dict[str, Any]:
 async def _close(r: Running) -> None:
     """Close what started, in reverse order; each step runs even if an earlier one fails."""
     steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
+    if r.reconciler is not None:
+        steps.append(("reconciler", r.reconciler.stop))
     if r.aggregator is not None and r.aggregator._tasks:
         steps.append(("feeds", r.aggregator.stop))
     steps += [(f"route {n}", route.close) for n, route in r.routes.items()]
@@ -599,7 +671,8 @@ async def run_ibkr(path: str, *, paper: bool = False, seconds: float | None = No
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, _on_signal, stop, sig)
-    ctx = RunContext(cfg, paper, stop, extras={"config_path": path, "seed": seed})
+    ctx = RunContext(cfg, paper, stop, extras={"config_path": path, "seed": seed,
+                                                "start_tws_sim": _start_tws_sim})
     tasks = {name: asyncio.create_task(fn(cfg, ctx), name=f"strategy:{name}")
              for name, fn in entries.items()}
     log.info("running", extra={"strategies": sorted(tasks), "paper": paper})
@@ -727,7 +800,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
     console = Console()
     keys = ("seconds", "opportunities", "arbitrages", "orders", "filled_legs", "incomplete",
-            "unwinds", "refused_by_risk", "journal_consistent", "alerts_delivered")
+            "unwinds", "refused_by_risk", "journal_consistent", "reconciliations", "halted",
+            "alerts_delivered")
     console.print("run: " + ", ".join(f"{k}={summary[k]}" for k in keys if k in summary))
     if summary.get("open_orders"):
         console.print(f"[red]orders not final: {summary['open_orders']}[/red]")

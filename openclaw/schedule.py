@@ -563,16 +563,23 @@ class Scheduler:
         return await schedule_status(self.journal, self.schedule, self.clock.now())
 
     async def run_forever(
-        self, stop: asyncio.Event | None = None, *, max_polls: int | None = None
+        self,
+        stop: asyncio.Event | None = None,
+        *,
+        max_polls: int | None = None,
+        on_poll: Callable[[PollResult], None] | None = None,
     ) -> None:
         """Poll, sleep until the next slot (at most ``max_sleep`` at a time), repeat.
 
-        Returns when ``stop`` is set or after ``max_polls`` polls (tests).
+        Returns when ``stop`` is set or after ``max_polls`` polls (tests). ``on_poll`` gets
+        each poll's result (what was executed, skipped...; the caller's report).
         """
         polls = 0
         while stop is None or not stop.is_set():
             result = await self.poll()
             polls += 1
+            if on_poll is not None:
+                on_poll(result)
             if max_polls is not None and polls >= max_polls:
                 return
             wait = (result.wake_at - self.clock.now()).total_seconds()

@@ -157,6 +157,8 @@ cdef class RiskEngine:
 
     # ---- PRE-TRADE CHECKS ----
     cdef int check_c(self, Order* orders, Py_ssize_t n, ns_t now, int32_t* codes) noexcept nogil
+    cdef int check_list(self, Order* orders, Py_ssize_t n, ns_t now, int32_t* codes,
+                        bint commit) noexcept nogil
     cdef int check_leg(self, Order* o, Py_ssize_t k, Order* orders, int32_t* codes,
                        ns_t now, Py_ssize_t pending) noexcept nogil
     cdef void commit(self, Order* orders, Py_ssize_t n, ns_t now) noexcept nogil

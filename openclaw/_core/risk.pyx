@@ -543,6 +543,12 @@ cdef class RiskEngine:
 
     cdef int check_c(self, Order* orders, Py_ssize_t n, ns_t now, int32_t* codes) noexcept nogil:
         """Check n orders as one all-or-nothing list; codes[k] per leg. Returns failing legs."""
+        return self.check_list(orders, n, now, codes, True)
+
+    cdef int check_list(self, Order* orders, Py_ssize_t n, ns_t now, int32_t* codes,
+                        bint commit) noexcept nogil:
+        """``check_c``; without ``commit`` a passing list is not applied either (a dry run:
+        only the per-check scratch changes, no limit state)."""
         cdef Py_ssize_t k, pending = 0
         cdef int failed = 0
         cdef int code
@@ -566,7 +572,8 @@ cdef class RiskEngine:
                 if codes[k] == R_PASS:
                     codes[k] = R_LIST_REJECTED
             return failed
-        self.commit(orders, n, now)
+        if commit:
+            self.commit(orders, n, now)
         return 0
 
     def check(self, Order[::1] orders not None, int32_t[::1] codes not None, ns_t now) -> int:

@@ -34,21 +34,37 @@ cdef class StageClock:
         cdef cnp.int64_t[:, ::1] view = self._buf
         self.ts = <ns_t*>&view[0, 0]
         self.n_events = 0
+        self.head = 0
 
     cdef int64_t begin(self, ns_t t0) noexcept nogil:
-        cdef int64_t e = self.n_events
-        cdef ns_t* row = &self.ts[(e % self.capacity) * self.n_stages]
+        cdef int64_t e
+        self.begin_row(t0, &e)
+        return e
+
+    cdef ns_t* begin_row(self, ns_t t0, int64_t* event) noexcept nogil:
+        """``begin``, returning the event's row: the caller stores stage timestamps into it
+        directly (row[stage] = t, 0 < stage < n_stages) while the event is the newest."""
+        cdef ns_t* row = &self.ts[self.head * self.n_stages]
         memset(row, 0, self.n_stages * sizeof(ns_t))
         row[0] = t0 if t0 != 0 else now_ns()
-        self.n_events = e + 1
-        return e
+        event[0] = self.n_events
+        self.n_events += 1
+        self.head += 1                     # the ring slot without a division
+        if self.head == self.capacity:
+            self.head = 0
+        return row
 
     cdef void stamp(self, int64_t event, int stage, ns_t t) noexcept nogil:
         # an event already overwritten by the ring (too old) is ignored
+        cdef Py_ssize_t slot
         if event < 0 or self.n_events - event > self.capacity or stage <= 0 \
                 or stage >= self.n_stages:
             return
-        self.ts[(event % self.capacity) * self.n_stages + stage] = t if t != 0 else now_ns()
+        if event == self.n_events - 1:             # the newest: its slot without a division
+            slot = self.head - 1 if self.head > 0 else self.capacity - 1
+        else:
+            slot = event % self.capacity
+        self.ts[slot * self.n_stages + stage] = t if t != 0 else now_ns()
 
     def start(self, int64_t t0=0) -> int:
         """Begin an event (stage 0 at ``t0``, or now); returns its id."""
@@ -75,3 +91,4 @@ cdef class StageClock:
     def clear(self) -> None:
         self._buf[:] = 0
         self.n_events = 0
+        self.head = 0

@@ -1,7 +1,9 @@
 # Triangular arbitrage over (venue, base, quote) books: cycle table, incremental evaluation,
 # depth-aware sizing. Results land in preallocated arrays.
-from openclaw._core.typedefs cimport int64_t, ns_t, tick_t, lot_t
+from openclaw._core.typedefs cimport int64_t, int32_t, ns_t, tick_t, lot_t
 from openclaw._core.book cimport BookMeta
+from openclaw._core.stageclock cimport StageClock
+from openclaw._core.risk cimport RiskEngine, Order as RiskOrder
 
 cdef struct Market:
     BookMeta* m
@@ -52,6 +54,23 @@ cdef class TriArb:
     cdef list _assets
     cdef list _venues
     cdef list _market_keys
+    cdef int64_t* traded_at         # per market: book updates when last traded (-1: never)
+    cdef StageClock _clock          # recorder stamped by on_update (None: off)
+    cdef int _book_stage
+    cdef int _signal_stage
+    cdef int _risk_stage            # stamped by check_risk (-1: not)
+    cdef int _submit_stage          # stamped by handed_over (-1: not)
+    cdef readonly int64_t event     # recorder event of the last on_update (-1: none)
+    cdef RiskEngine _risk           # bound by bind_risk (None: not bound)
+    cdef int32_t* risk_inst         # per market: the engine's instrument (-1: unknown)
+    cdef int64_t slip_num           # limit allowance of check_risk, as a fraction
+    cdef int64_t slip_den
     cdef bint usable(self, int market, ns_t now) noexcept nogil
     cdef int evaluate(self, int c, Sized* out) noexcept nogil
     cdef Py_ssize_t run(self, int market, ns_t now, bint fire) noexcept nogil
+    cdef void leg_values(self, Py_ssize_t i, int k, int64_t slip_num, int64_t slip_den,
+                         int* market, int* buy, lot_t* qty, tick_t* px) noexcept nogil
+    cdef int _found(self, Py_ssize_t i) except -1
+    cdef void write_row(self, RiskOrder* o, int market, int buy, lot_t qty, tick_t px,
+                        int64_t client_id, int32_t inst) noexcept nogil
+    cdef int _slip(self, int64_t slip_num, int64_t slip_den) except -1

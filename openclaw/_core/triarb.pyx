@@ -15,13 +15,16 @@ each leg's budget is what the previous leg received (and its venue balance); a l
 market's minimum notional makes the cycle not executable (start amount 0).
 """
 
+cimport cython
 from cpython.mem cimport PyMem_Malloc, PyMem_Free
 from libc.math cimport floor
 from libc.string cimport memset
 
 from openclaw._core.book cimport OrderBook, BookMeta, Side, now_ns
 from openclaw._core.fixedpoint cimport units_to_float
-from openclaw._core.typedefs cimport LIVE
+from openclaw._core.risk cimport Order as RiskOrder, RiskEngine, int128_t, K_LIMIT
+from openclaw._core.stageclock cimport StageClock
+from openclaw._core.typedefs cimport LIVE, int32_t, int8_t
 from openclaw._core.errors import CapacityError
 
 DEFAULT_PRIORITY = ("USDT", "USDC", "USD", "EUR", "BTC", "ETH")
@@ -153,6 +156,15 @@ cdef class TriArb:
         self.balance = NULL
         self.found = NULL
         self.found_cycle = NULL
+        self.traded_at = NULL
+        self.risk_inst = NULL
+        self._risk = None
+        self._risk_stage = -1
+        self._submit_stage = -1
+        self.slip_num = 0
+        self.slip_den = 1
+        self._clock = None
+        self.event = -1
         rows = [tuple(r) for r in markets]
         if not rows:
             raise CapacityError("TriArb needs at least one market")
@@ -184,8 +196,13 @@ cdef class TriArb:
         self.n_assets = len(assets)
         self.n_venues = len(venues)
         self.markets = <Market*>PyMem_Malloc(self.n_markets * sizeof(Market))
-        if self.markets == NULL:
+        self.traded_at = <int64_t*>PyMem_Malloc(self.n_markets * sizeof(int64_t))
+        self.risk_inst = <int32_t*>PyMem_Malloc(self.n_markets * sizeof(int32_t))
+        if self.markets == NULL or self.traded_at == NULL or self.risk_inst == NULL:
             raise MemoryError()
+        for i in range(self.n_markets):
+            self.traded_at[i] = -1
+            self.risk_inst[i] = -1
         for i, r in enumerate(rows):
             ob = r[3]
             self.markets[i].m = &ob.bookset.meta[ob.book_id]
@@ -266,6 +283,8 @@ cdef class TriArb:
         PyMem_Free(self.balance)
         PyMem_Free(self.found)
         PyMem_Free(self.found_cycle)
+        PyMem_Free(self.traded_at)
+        PyMem_Free(self.risk_inst)
 
     # -- configuration ----------------------------------------------------------------------
     def set_balance(self, venue, asset, double amount) -> None:
@@ -425,16 +444,235 @@ cdef class TriArb:
         self.n_found = n
         return n
 
-    def on_update(self, Py_ssize_t market, int64_t now=0, bint fire=True) -> int:
+    def set_recorder(self, StageClock clock, int book_stage=1, int signal_stage=2,
+                     int risk_stage=-1, int submit_stage=-1) -> None:
+        """Let ``on_update`` stamp the stage clock (None: stop): each call begins an event at
+        its ``recv_ts`` (stage 0), stamps ``book_stage`` at ``now`` and ``signal_stage`` when
+        the evaluation is done; the event id is ``self.event``. ``check_risk`` stamps
+        ``risk_stage`` after its check, ``handed_over`` stamps ``submit_stage`` (-1: not).
+        One store per stage in C, no Python call per stage (the recorder's cost on the hot
+        path, issue 7)."""
+        if clock is not None and not (
+                0 < book_stage < clock.n_stages and 0 < signal_stage < clock.n_stages
+                and (risk_stage == -1 or 0 < risk_stage < clock.n_stages)
+                and (submit_stage == -1 or 0 < submit_stage < clock.n_stages)):
+            raise CapacityError(f"stages {book_stage}, {signal_stage}, {risk_stage}, "
+                                f"{submit_stage} outside the clock's 1..{clock.n_stages - 1}")
+        self._clock = clock
+        self._book_stage = book_stage
+        self._signal_stage = signal_stage
+        self._risk_stage = risk_stage
+        self._submit_stage = submit_stage
+        self.event = -1
+
+    def bind_risk(self, RiskEngine engine, const int32_t[::1] inst_of_market not None,
+                  int64_t slip_num=0, int64_t slip_den=1) -> None:
+        """Bind the risk engine ``check_risk`` checks on (None: unbind): ``inst_of_market`` is
+        the engine's instrument of each market (-1: unknown to it), ``slip_num / slip_den`` the
+        limit allowance. The engine must have registered buffers (``use_buffers``) of >= 3
+        orders; ``check_risk`` writes its rows at their start."""
+        cdef Py_ssize_t m
+        if engine is None:
+            self._risk = None
+            return
+        self._slip(slip_num, slip_den)
+        if inst_of_market.shape[0] != self.n_markets:
+            raise CapacityError(f"inst_of_market has {inst_of_market.shape[0]} entries for "
+                                f"{self.n_markets} markets")
+        if engine.buf_n < 3:
+            raise CapacityError("the engine needs registered buffers of >= 3 orders "
+                                "(RiskEngine.use_buffers)")
+        for m in range(self.n_markets):
+            self.risk_inst[m] = inst_of_market[m]
+        self.slip_num = slip_num
+        self.slip_den = slip_den
+        self._risk = engine
+
+    def check_risk(self, Py_ssize_t i, int64_t first_client_id):
+        """Risk-check result i's legs as one list in the bound engine, straight from the
+        integers (``write_orders`` rows into the engine's registered buffers, then its
+        all-or-nothing check at now). Returns ``legs(i)`` if the list passed (it is committed
+        in the engine), None if refused (reason codes in the engine's registered codes)."""
+        cdef RiskEngine engine = self._risk
+        cdef int k, failed
+        cdef int mk[3]
+        cdef int b[3]
+        cdef lot_t q[3]
+        cdef tick_t p[3]
+        if engine is None:
+            raise CapacityError("no risk engine bound (bind_risk)")
+        self._found(i)
+        if engine.buf_n < 3:
+            raise CapacityError("the engine's registered buffers hold < 3 orders")
+        for k in range(3):
+            self.leg_values(i, k, self.slip_num, self.slip_den, &mk[k], &b[k], &q[k], &p[k])
+            self.write_row(&engine.buf_o[k], mk[k], b[k], q[k], p[k], first_client_id + k,
+                           self.risk_inst[mk[k]])
+        failed = engine.check_c(engine.buf_o, 3, now_ns(), engine.buf_c)
+        if self._clock is not None and self._risk_stage > 0:
+            self._clock.stamp(self.event, self._risk_stage, 0)
+        if failed:
+            return None
+        return (mk[0], b[0], q[0], p[0], mk[1], b[1], q[1], p[1], mk[2], b[2], q[2], p[2])
+
+    def rehearse_risk(self) -> int:
+        """A dry run of ``check_risk``'s path on the bound engine, to keep it cache-hot: the
+        legs of cycle 0 at one lot and their books' touch, checked and never committed (the
+        engine's limit state is unchanged). Returns the number of failing legs."""
+        cdef RiskEngine engine = self._risk
+        cdef int k, mk
+        cdef const Leg* leg
+        cdef const Side* s
+        if engine is None or self.n_cycles == 0 or engine.buf_n < 3:
+            return -1
+        for k in range(3):
+            leg = &self.cycles[0].legs[k]
+            mk = leg.market
+            s = leg_side(&self.markets[mk], leg.buy)
+            self.write_row(&engine.buf_o[k], mk, leg.buy, 1, s.px[s.n - 1] if s.n > 0 else 1,
+                           -1 - k, self.risk_inst[mk])
+        return engine.check_list(engine.buf_o, 3, now_ns(), engine.buf_c, False)
+
+    cdef void write_row(self, RiskOrder* o, int market, int buy, lot_t qty, tick_t px,
+                        int64_t client_id, int32_t inst) noexcept nogil:
+        """One limit-order row for the engine; the reference mid is the market's book's."""
+        cdef const BookMeta* m = self.markets[market].m
+        o.client_id = client_id
+        o.price = px
+        o.qty = qty
+        if m.side[0].n == 0 or m.side[1].n == 0:
+            o.ref_mid = 0
+        else:
+            o.ref_mid = (m.side[0].px[m.side[0].n - 1] + m.side[1].px[m.side[1].n - 1]) // 2
+        o.inst = inst
+        o.side = <int8_t>(1 if buy else -1)
+        o.kind = K_LIMIT
+
+    def on_update(self, Py_ssize_t market, int64_t now=0, bint fire=True,
+                  int64_t recv_ts=0) -> int:
         """A book changed: re-evaluate only its cycles; returns how many beat the threshold.
 
-        With ``fire`` (the live default) a cycle that is returned starts its cool-down.
+        With ``fire`` (the live default) a cycle that is returned starts its cool-down. With a
+        recorder (``set_recorder``) the update is an event stamped recv (``recv_ts``, 0 = now),
+        book (``now``) and signal (evaluation done).
         """
+        cdef Py_ssize_t n
+        cdef int64_t e
+        cdef ns_t* row
+        cdef StageClock clock = self._clock
         if market < 0 or market >= self.n_markets:
             raise CapacityError(f"no market {market}")
         if now == 0:
             now = now_ns()
-        return self.run(<int>market, now, fire)
+        if clock is None:
+            return self.run(<int>market, now, fire)
+        row = clock.begin_row(recv_ts, &e)
+        self.event = e
+        row[self._book_stage] = now
+        n = self.run(<int>market, now, fire)
+        row[self._signal_stage] = now_ns()
+        return n
+
+    # -- the chosen opportunity as integers (the order path) -----------------------------
+    cdef int _found(self, Py_ssize_t i) except -1:
+        if i < 0 or i >= self.n_found:
+            raise IndexError(f"opportunity {i} of {self.n_found}")
+        return 0
+
+    def pick(self) -> int:
+        """The result to trade: the first of the highest marginal profit among those with a
+        start amount > 0 none of whose books is unchanged since we last traded on it (until
+        the venue publishes the liquidity we took, its book still shows it); -1 if none."""
+        cdef Py_ssize_t i, best = -1
+        cdef int k, mk
+        cdef bint ok
+        cdef Sized* f
+        for i in range(self.n_found):
+            f = &self.found[i]
+            if f.start_amount <= 0 or (best >= 0 and f.profit_bps <= self.found[best].profit_bps):
+                continue
+            ok = True
+            for k in range(3):
+                mk = self.cycles[self.found_cycle[i]].legs[k].market
+                if self.markets[mk].m.updates == self.traded_at[mk]:
+                    ok = False
+                    break
+            if ok:
+                best = i
+        return best
+
+    def handed_over(self, Py_ssize_t i) -> None:
+        """Result i's order list was handed over: its books must show an update before
+        ``pick`` takes them again; the recorder's submit stage is stamped now."""
+        cdef int k, mk
+        self._found(i)
+        for k in range(3):
+            mk = self.cycles[self.found_cycle[i]].legs[k].market
+            self.traded_at[mk] = self.markets[mk].m.updates
+        if self._clock is not None and self._submit_stage > 0:
+            self._clock.stamp(self.event, self._submit_stage, 0)
+
+    @cython.cdivision(True)
+    cdef void leg_values(self, Py_ssize_t i, int k, int64_t slip_num, int64_t slip_den,
+                         int* market, int* buy, lot_t* qty,
+                         tick_t* px) noexcept nogil:
+        """Leg k of result i: market, side, lots and the IOC limit in ticks: the worst price
+        walked to, moved by the slippage allowance slip_num / slip_den (buys up, sells down)
+        and rounded outward to the tick, exactly (128-bit)."""
+        cdef const Leg* leg = &self.cycles[self.found_cycle[i]].legs[k]
+        cdef int128_t lim = self.found[i].limit[k]
+        market[0] = leg.market
+        buy[0] = leg.buy
+        qty[0] = self.found[i].qty[k]
+        if slip_num == 0 or lim <= 0:
+            px[0] = <tick_t>lim
+        elif leg.buy:
+            px[0] = <tick_t>((lim * (slip_den + slip_num) + slip_den - 1) // slip_den)
+        else:
+            px[0] = <tick_t>((lim * (slip_den - slip_num)) // slip_den)
+
+    cdef int _slip(self, int64_t slip_num, int64_t slip_den) except -1:
+        if slip_den <= 0 or slip_num < 0 or slip_num >= slip_den:
+            raise ValueError(f"slippage {slip_num}/{slip_den} must be in [0, 1)")
+        return 0
+
+    def legs(self, Py_ssize_t i, int64_t slip_num=0, int64_t slip_den=1) -> tuple:
+        """Result i's three legs as (market, buy, lots, limit ticks) x 3, flat (see
+        ``leg_values``)."""
+        cdef int k
+        cdef int mk[3]
+        cdef int b[3]
+        cdef lot_t q[3]
+        cdef tick_t p[3]
+        self._found(i)
+        self._slip(slip_num, slip_den)
+        for k in range(3):
+            self.leg_values(i, k, slip_num, slip_den, &mk[k], &b[k], &q[k], &p[k])
+        return (mk[0], b[0], q[0], p[0], mk[1], b[1], q[1], p[1], mk[2], b[2], q[2], p[2])
+
+    def write_orders(self, Py_ssize_t i, RiskOrder[::1] out not None,
+                     const int32_t[::1] inst_of_market not None, int64_t slip_num,
+                     int64_t slip_den, int64_t first_client_id) -> tuple:
+        """Result i's legs as risk-engine order rows out[0..2] (ORDER_DTYPE: limit orders,
+        client ids first_client_id + k, instrument ``inst_of_market[market]``, reference mid
+        of the leg's book); returns ``legs(i, ...)``. No Python object per leg."""
+        cdef int k
+        cdef int mk[3]
+        cdef int b[3]
+        cdef lot_t q[3]
+        cdef tick_t p[3]
+        self._found(i)
+        self._slip(slip_num, slip_den)
+        if out.shape[0] < 3:
+            raise CapacityError(f"order buffer of {out.shape[0]} rows (3 needed)")
+        if inst_of_market.shape[0] != self.n_markets:
+            raise CapacityError(f"inst_of_market has {inst_of_market.shape[0]} entries for "
+                                f"{self.n_markets} markets")
+        for k in range(3):
+            self.leg_values(i, k, slip_num, slip_den, &mk[k], &b[k], &q[k], &p[k])
+            self.write_row(&out[k], mk[k], b[k], q[k], p[k], first_client_id + k,
+                           inst_of_market[mk[k]])
+        return (mk[0], b[0], q[0], p[0], mk[1], b[1], q[1], p[1], mk[2], b[2], q[2], p[2])
 
     def evaluate_all(self, int64_t now=0, bint fire=False) -> int:
         """Evaluate every cycle (start-up, research)."""

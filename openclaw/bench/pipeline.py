@@ -2,10 +2,11 @@
 
 What is timed per frame is the live path of ``VenueConnection`` with no socket:
 ``BinanceSync.on_frame(raw, recv_ts)`` (decode in C, apply to the book) -> the Aggregator's
-listener (cross-venue merge) -> ``ArbPipeline.on_book`` (detection in Cython, the legs as
-``Order`` objects, the Cython pre-trade risk check through ``RiskGate``, the order list handed to
-the event loop as a task for the router). The harness clears ``busy`` after each frame (the
-router task never runs while timing) and cancels the tasks between repetitions.
+listener (cross-venue merge) -> ``ArbPipeline.on_book`` (detection in Cython, the pre-trade
+risk check of the integer legs in Cython through ``RiskGate``'s fast path, the approved legs as
+``Order`` objects, the order list handed to the router's task). The harness clears ``busy``
+after each frame (the router task never runs while timing) and cancels the tasks between
+repetitions.
 
 Market: Binance BTCUSDT, ETHUSDT, ETHBTC (20 levels a side, ETH/BTC quoted 100 bps wide). The
 frames repeat a block of four: a change deep in BTCUSDT, one deep in ETHUSDT (no signal: the
@@ -14,10 +15,12 @@ orders, a risk check, a list handed over), and the same bid withdrawn. So one fr
 in an order list.
 
 Cases / implementations (median ns per frame):
-  pipeline  recorder      ``ArbPipeline`` as shipped (stage clock on: start + 4 marks)
+  pipeline  recorder      ``ArbPipeline`` as shipped (stage clock on: recv, book and signal
+                          stamped in C by ``TriArb.on_update``, + risk and submit marks per list)
             no_recorder   the same ``on_book`` with the stage-clock lines taken out of its
                           source (generated from ``inspect.getsource`` at run time, so it cannot
-                          drift from the shipped code); the figure the recorder is compared to
+                          drift from the shipped code) and the detector's recorder detached;
+                          the figure the recorder is compared to
             orjson_loads  ``orjson.loads`` of the same frames (the parse any Python handler pays
                           first): a floor, not a pipeline
 Derived: ``recorder_overhead_pct`` = (recorder - no_recorder) / no_recorder (target < 1%), and
@@ -53,7 +56,7 @@ from openclaw.feeds.state import BookState
 from openclaw.risk.gate import RiskGate
 from openclaw.risk.limits import InstrumentLimits, RiskLimits, VenueLimits, build_engine
 from openclaw.strategies import triarb as triarb_mod
-from openclaw.strategies.triarb import RECV, SUBMIT, ArbPipeline
+from openclaw.strategies.triarb import BOOK, RECV, RISK, SIGNAL, SUBMIT, ArbPipeline
 
 IMPLS: tuple[str, ...] = ("recorder", "no_recorder", "orjson_loads")
 TARGET_OVERHEAD_PCT = 1.0
@@ -108,7 +111,8 @@ def make_frames(blocks: int, start_seq: int = 102) -> list[str]:
 
 
 def _unstamped_on_book() -> Callable[..., None]:
-    """``ArbPipeline.on_book`` with its stage-clock lines removed (from its own source)."""
+    """``ArbPipeline.on_book`` with its stage-clock lines removed (from its own source): no
+    ``recv_ts`` for the detector's recorder (detached by the rig), no event, no marks."""
     src = textwrap.dedent(inspect.getsource(ArbPipeline.on_book))
     lines = []
     for line in src.splitlines():
@@ -116,14 +120,16 @@ def _unstamped_on_book() -> Callable[..., None]:
         indent = line[: len(line) - len(line.lstrip())]
         if stripped == "clock = self.clock":
             continue
-        if stripped.startswith("event = clock.start("):
+        if stripped == "event = arb.event":
             lines.append(f"{indent}event = -1")
         elif stripped.startswith("clock.mark("):
             lines.append(f"{indent}pass")
+        elif "arb.on_update(" in stripped and stripped.endswith(", recv_ts)"):
+            lines.append(line[: -len(", recv_ts)")] + ")")
         else:
             lines.append(line)
     new = "\n".join(lines)
-    if "clock" in new:
+    if "clock" in new or "recv_ts)" in new or "arb.event" in new:
         raise PipelineBenchError("ArbPipeline.on_book uses its clock in a way this bench does "
                                  "not know how to take out:\n" + new)
     namespace: dict[str, Any] = {}
@@ -133,9 +139,14 @@ def _unstamped_on_book() -> Callable[..., None]:
 
 
 class _NullRouter:
-    """Stands where the Router is: the timed path ends when the list is handed to the loop."""
+    """Stands where the Router is: the timed path ends when the list is handed to the loop.
+    ``lists`` collects what was sent (when the tasks get to run, outside the timed loops)."""
+
+    def __init__(self) -> None:
+        self.lists: list[list[Any]] = []
 
     async def send_list(self, orders: list[Any]) -> list[Any]:
+        self.lists.append(orders)
         return orders
 
     async def reconcile_unknown(self, orders: list[Any]) -> None:
@@ -144,7 +155,8 @@ class _NullRouter:
 
 class Rig:
     """One aggregator (not connected), its Binance sync and a pipeline (with or without the
-    recorder); ``lists`` collects the order lists the risk check passed."""
+    recorder) whose check is ``RiskGate.check`` as shipped (so the integer fast path runs);
+    ``lists()`` are the order lists handed over (``settle`` lets their tasks run)."""
 
     def __init__(self, stamped: bool) -> None:
         insts = [Instrument("binance", m[0], m[3], m[4], base=m[1], quote=m[2]) for m in MARKETS]
@@ -163,27 +175,34 @@ class Rig:
         self.gate = RiskGate(engine, engine.index, books, symbols)
         for asset in ("USDT", "BTC", "ETH"):
             engine.set_balance(0, engine.index.asset(asset), 1 << 60)
-        self.lists: list[list[Any]] = []
-        gate_check = self.gate.check
-        lists = self.lists
-
-        def check(orders: list[Any]) -> str | None:
-            reason = gate_check(orders)
-            if reason is None:
-                lists.append(orders)
-            return reason
-
+        self.router = _NullRouter()
         self.pipeline = ArbPipeline(
-            self.agg, _NullRouter(), {"binance": 10.0},  # type: ignore[arg-type]
+            self.agg, self.router, {"binance": 10.0},  # type: ignore[arg-type]
             min_profit_bps=5.0, cooldown_ms=0, max_book_age_ms=1000,
             max_start={("binance", "USDT"): 3000.0, ("binance", "BTC"): 0.05,  # type: ignore[dict-item]
                        ("binance", "ETH"): 1.0},  # type: ignore[dict-item]
-            check=check)
+            check=self.gate.check)
+        if self.pipeline._fast is None:
+            raise PipelineBenchError("the pipeline did not take the RiskGate fast path")
         if not stamped:
             # the subscriber the aggregator calls: the same method body without the recorder
+            self.pipeline.arb.set_recorder(None)
             self.agg.subscribers.remove(self.pipeline.on_book)
             self.agg.subscribers.append(_unstamped_on_book().__get__(self.pipeline))
         self.sync: BinanceSync | None = None
+        self._made0 = 0
+
+    @property
+    def made(self) -> int:
+        """Order lists handed over since the last ``reset``."""
+        return self.pipeline.stats.arbitrages - self._made0
+
+    async def settle(self) -> list[list[Any]]:
+        """Let the handed-over lists' tasks run (untimed); returns every list sent."""
+        tasks = [t for t in self.pipeline.stats.tasks if not t.done()]
+        if tasks:
+            await asyncio.gather(*tasks)
+        return self.router.lists
 
     def reset(self) -> None:
         """Fresh sync, books reloaded from the snapshots and LIVE (untimed)."""
@@ -191,7 +210,8 @@ class Rig:
             t.cancel()
         self.pipeline.stats.tasks.clear()
         self.pipeline.busy = False
-        self.lists.clear()
+        self.router.lists.clear()
+        self._made0 = self.pipeline.stats.arbitrages
         sync = BinanceSync(self.agg.bookset, self.pairs)
         sync.on_connect()
         now = time.monotonic_ns()
@@ -237,33 +257,61 @@ def _loads(frames: list[str]) -> Any:
 
 
 def recorder_cost_ns(rig: Rig, frames: list[str], lists: int) -> float:
-    """The recorder's own cost per frame: the pipeline's exact clock calls (start + book +
-    signal marks per frame, + risk + submit marks per order list) looped on its clock, minus
-    the same loops without the calls; median of 7 runs (stable where the A/B difference of two
-    whole pipelines is within the machine's noise).
+    """The recorder's own cost per frame: the pipeline's exact recorder work (per frame the
+    detector's ``on_update`` with the recorder attached and ``recv_ts`` passed, which stamps
+    recv, book and signal in C; per order list the event read and the risk and submit stamps,
+    taken in C by ``check_risk`` and ``handed_over``, here two ``handed_over`` calls) minus the
+    same calls with the recorder detached; median of 9 runs (stable where the A/B difference
+    of two whole pipelines is within the machine's noise).
     """
-    clock = rig.pipeline.clock
-    n, k = len(frames), lists
-    start, mark = clock.start, clock.mark
+    pipeline = rig.pipeline
+    clock, arb = pipeline.clock, pipeline.arb
+    book_of = rig.agg.book_ids
+    markets = [pipeline.market_of_book[book_of[("binance", orjson.loads(f)["data"]["s"])]]
+               for f in frames]
+    rig.reset()
+    rig.run(frames[:3])                 # the ETH/BTC bid is in: a result to hand over
+    dislocated = pipeline.market_of_book[book_of[("binance", "ETHBTC")]]
+    k = lists
+    on_update, handed_over = arb.on_update, arb.handed_over
 
-    def calls(t0: int) -> None:
-        for i in range(n):
-            e = start(t0 + i)
-            mark(e, 1)
-            mark(e, 2)
-        for i in range(k):
-            mark(i, 3)
-            mark(i, 4)
+    def with_recorder(t0: int) -> None:
+        arb.set_recorder(clock, BOOK, SIGNAL, RISK, SUBMIT)
+        for m in markets:
+            on_update(m, 1, False, t0)
+        if on_update(dislocated, 1, False, t0) == 0:
+            raise PipelineBenchError("no result to hand over in the recorder cost loop")
+        e = -1
+        for _ in range(k):
+            e = arb.event
+            handed_over(0)
+            handed_over(0)
+        del e
 
-    def loops(t0: int) -> None:          # the same loops, no recorder call: subtracted
-        for i in range(n):
-            e = t0 + i
-            e, e = e, e
-        for i in range(k):
-            e, e = i, i
+    def without(t0: int) -> None:        # the same calls, no recorder: subtracted
+        arb.set_recorder(None)
+        for m in markets:
+            on_update(m, 1, False)
+        if on_update(dislocated, 1, False) == 0:
+            raise PipelineBenchError("no result to hand over in the recorder cost loop")
+        for _ in range(k):
+            e = -1
+            handed_over(0)
+            handed_over(0)
+        del e
 
+    try:
+        return _ab_median(clock, with_recorder, without, len(markets))
+    finally:
+        arb.set_recorder(clock, BOOK, SIGNAL, RISK, SUBMIT)
+        clock.clear()
+        rig.reset()
+
+
+def _ab_median(clock: Any, calls: Callable[[int], None], loops: Callable[[int], None],
+               n: int) -> float:
     runs = []
-    for rep in range(7):
+    for rep in range(9):
         clock.clear()
         gc.disable()
         t0 = time.perf_counter_ns()
@@ -288,9 +336,10 @@ async def _bench(blocks: int, reps: int) -> dict[str, Any]:
         changed = rig.run(frames)
         if changed != len(frames):
             raise PipelineBenchError(f"{name}: {len(frames) - changed} frames changed no book")
-        keys[name] = _lists_key(rig.lists)
-        if len(rig.lists) != blocks:
-            raise PipelineBenchError(f"{name}: {len(rig.lists)} order lists for {blocks} "
+        lists = await rig.settle()
+        keys[name] = _lists_key(lists)
+        if len(lists) != blocks:
+            raise PipelineBenchError(f"{name}: {len(lists)} order lists for {blocks} "
                                      f"dislocations (refused: {rig.pipeline.stats.last_refusal})")
     if keys["recorder"] != keys["no_recorder"]:
         raise PipelineBenchError("the pipeline with and without the recorder made different lists")

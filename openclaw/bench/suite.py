@@ -3,7 +3,9 @@ one JSON document, and the ratios between two such documents.
 
 Sections: book, feed, signal, risk, pipeline (always here), orders and ibkr (imported lazily:
 when a section's module or entry point is missing it is reported ``available: false`` with the
-reason, never skipped silently). Each section runs its own harness (named baselines in the same
+reason, never skipped silently, and the run is not ok: ``bench all`` exits 1 naming it; leave
+a section out with ``--only``). A section's harness must report ``"ok"``: a result without it
+is a failure, not a pass. Each section runs its own harness (named baselines in the same
 process, results checked before figures) with its default settings (``quick``: its quick
 ones); the section's console output is captured (shown afterwards in human mode, dropped with
 ``--json``) and a progress bar runs on stderr.
@@ -11,7 +13,7 @@ ones); the section's console output is captured (shown afterwards in human mode,
 Document (``bench all --json``)::
 
     {"suite": 1, "python": ..., "machine": ..., "started": ISO, "seconds": s, "quick": bool,
-     "ok": bool, "sections": {NAME: {"available", "ok", "seconds", "cases": [
+     "ok": bool, "problems": [str], "sections": {NAME: {"available", "ok", "seconds", "cases": [
          {"key": "case/impl", "case", "impl", "median_ns", ...}], "result": {...}}}}
 
 ``compare A B`` matches cases by section and ``case/impl`` key and prints B/A per case (> 1:
@@ -108,13 +110,29 @@ def run_section(section: Section, quick: bool = False) -> dict[str, Any]:
         return {"available": True, "ok": False, "seconds": round(time.monotonic() - t0, 2),
                 "error": f"{type(e).__name__}: {e}", "cases": [],
                 "output": out.getvalue()[-4000:] + err.getvalue()[-4000:]}
-    if isinstance(result, list):                        # a bare list of case rows
-        result = {"cases": result, "ok": True}
     if not isinstance(result, dict):
-        result = {"ok": False, "error": f"unexpected result type {type(result).__name__}"}
-    return {"available": True, "ok": bool(result.get("ok", True)),
-            "seconds": round(time.monotonic() - t0, 2), "cases": _cases(section.name, result),
-            "result": result, "output": out.getvalue(), "log": err.getvalue()[-4000:]}
+        result = {"ok": False, "error": f"{section.module}.{section.function}() returned a "
+                                        f"{type(result).__name__}, not a result dict"}
+    elif "ok" not in result:            # a harness that does not say it passed did not pass
+        result = {**result, "ok": False,
+                  "error": f"{section.module}.{section.function}() reported no 'ok'"}
+    row = {"available": True, "ok": result["ok"] is True,
+           "seconds": round(time.monotonic() - t0, 2), "cases": _cases(section.name, result),
+           "result": result, "output": out.getvalue(), "log": err.getvalue()[-4000:]}
+    if not row["ok"]:
+        row["error"] = str(result.get("error") or "the section's checks failed (ok: false)")
+    return row
+
+
+def problems(doc: dict[str, Any]) -> list[str]:
+    """Why a ``run_all`` document is not ok: one line per unavailable or failed section."""
+    out = []
+    for name, s in doc["sections"].items():
+        if not s["available"]:
+            out.append(f"{name}: not available: {s['reason']}")
+        elif not s["ok"]:
+            out.append(f"{name}: FAILED: {s.get('error', '')}")
+    return out
 
 
 def run_all(names: tuple[str, ...] = SECTION_NAMES, quick: bool = False,
@@ -145,7 +163,9 @@ def run_all(names: tuple[str, ...] = SECTION_NAMES, quick: bool = False,
             doc["sections"][section.name] = run_section(section, quick)
             bar.advance(task)
     doc["seconds"] = round(time.monotonic() - t0, 1)
-    doc["ok"] = all(s["ok"] is not False for s in doc["sections"].values())
+    # a section that could not run is no pass: the run is ok only when every one ran and passed
+    doc["problems"] = problems(doc)
+    doc["ok"] = not doc["problems"]
     if json_out:
         slim = {**doc, "sections": {k: {kk: vv for kk, vv in v.items()
                                         if kk not in ("output", "log")}
@@ -153,6 +173,8 @@ def run_all(names: tuple[str, ...] = SECTION_NAMES, quick: bool = False,
         print(orjson.dumps(slim, default=str, option=orjson.OPT_SERIALIZE_NUMPY).decode())
     else:
         _print_all(doc)
+    for line in doc["problems"]:
+        print(f"bench all: {line}", file=sys.stderr)
     return doc
 
 

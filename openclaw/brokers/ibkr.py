@@ -16,6 +16,15 @@ project's simulator) and keeps three promises:
   through ``HistoricalPacer`` (60 per 10 min, no identical request within 15 s, 6 per contract
   per 2 s), and a pacing error (162/366/100) backs off and retries instead of failing.
 
+Hot path (``submit_nowait``): the contract is built once per symbol and each ib_async ``Order``
+is a copy of a per (symbol, side, type) template. What remains after the journal commit is
+ib_async's: ``placeOrder`` encodes the ~100 order fields (tens of us) and then logs
+``f"placeOrder: New order {trade}"`` at INFO -- an f-string, formatted whatever the logger
+level (~40 us per order, and again for openOrder/orderStatus/execDetails on the way back). The
+socket write comes before that log line (the ``sent`` stamp excludes it) but the loop pays it.
+It is not patched here; ib_async's DEBUG message dumps are guarded by ``isEnabledFor``, and the
+session warns when ``ib_async.client`` is at DEBUG.
+
 Order model mapping (``openclaw.execution.orders.Order``): venue ``"ibkr"``; symbol is the
 stock ticker (``AAPL``, SMART-routed in USD) or an IDEALPRO pair as IB's local symbol
 (``EUR.USD``); side buy/sell -> BUY/SELL; qty = shares or base-currency units; a market order
@@ -35,6 +44,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import dataclasses
 import logging
 import math
 import re
@@ -93,6 +104,9 @@ _CANCELLED = frozenset({"Cancelled", "ApiCancelled", "Inactive"})
 _INFO_CODES = frozenset({202, 399, 2104, 2106, 2107, 2108, 2119, 2158})
 _STARTUP = StartupFetch.POSITIONS | StartupFetch.ACCOUNT_UPDATES | StartupFetch.SUB_ACCOUNT_UPDATES
 _MAX_RESENDS = 5
+#: list-valued fields of ib_async's Order (fresh lists in every copy of a template)
+_ORDER_LIST_FIELDS = tuple(
+    f.name for f in dataclasses.fields(IbOrder) if isinstance(getattr(IbOrder(), f.name), list))
 
 Listener = Callable[[Order, OrderEvent], None]
 QuoteCallback = Callable[[str, float, float, int], None]
@@ -304,6 +318,10 @@ class IbkrSession:
         self._fx: dict[int, tuple[str, QuoteCallback]] = {}
         self._fx_handler: Callable[[Any], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # per symbol: its Contract (ib_async never mutates the contract of an order we place)
+        # and per (symbol, side, type) a template ib_async Order copied for each new order
+        self._contracts: dict[str, Contract] = {}
+        self._templates: dict[tuple[str, Side, OrderType], IbOrder] = {}
         self.last_error: IbkrError | None = None
         ib = self.ib
         # stamp the moment each message is handed to the socket (``sent`` of the stage clock)
@@ -315,6 +333,10 @@ class IbkrSession:
             self.last_write_ns = time.perf_counter_ns()
 
         ib.client.conn.sendMsg = stamped_send  # type: ignore[method-assign]
+        if logging.getLogger("ib_async.client").isEnabledFor(logging.DEBUG):
+            # ib_async then formats every message it sends and receives (tens of us each)
+            log.warning("ib_async logs at DEBUG: every API message is formatted; set the "
+                        "'ib_async' logger to INFO or above for trading")
         ib.orderStatusEvent += self._on_status
         ib.openOrderEvent += self._on_status
         ib.execDetailsEvent += self._on_exec
@@ -623,7 +645,8 @@ class IbkrSession:
         t = _Tracked(order, contract, done=loop.create_future())
         self._tracked[order.client_id] = t
         try:
-            await self.journal.record_new(order)  # on disk before anything can reach IB
+            # on disk before anything can reach IB (inline with a NORMAL journal)
+            await self.journal.record_new_batch((order,))
         except BaseException:
             self._tracked.pop(order.client_id, None)  # not journaled: never sent, not ours
             raise
@@ -648,11 +671,12 @@ class IbkrSession:
                             " (a new ibkr order is needed)")
         if order.client_id in self._tracked:
             raise IbkrError(0, f"order {order.client_id} was already submitted")
-        contract = contract_for(order.symbol)
+        contract = self._contract(order.symbol)
         assert self._loop is not None, "start() the session first"
         t = _Tracked(order, contract, done=self._loop.create_future())
         self._tracked[order.client_id] = t
-        written = self.journal.record_new(order)
+        # NORMAL journal: committed inline, ``written`` is done; FULL: the writer thread fsyncs
+        written = self.journal.record_new_batch((order,))
         prebuilt = self._ib_order(order)  # built while the journal thread commits
 
         def journaled(f: asyncio.Future[None]) -> None:
@@ -670,21 +694,42 @@ class IbkrSession:
             if on_sent is not None and order.status is OrderStatus.SENT:
                 on_sent(t.sent_perf_ns)
 
-        written.add_done_callback(journaled)
+        if written.done():  # committed inline: send now, no loop round trip
+            journaled(written)
+        else:
+            written.add_done_callback(journaled)
         return t.done  # type: ignore[return-value]
 
+    def _contract(self, symbol: str) -> Contract:
+        """``contract_for(symbol)``, built once per symbol (the FX hot path)."""
+        c = self._contracts.get(symbol)
+        if c is None:
+            c = self._contracts[symbol] = contract_for(symbol)
+        return c
+
     def _ib_order(self, o: Order) -> IbOrder:
-        """The ib_async order of ``o`` (orderRef = our client id), without an orderId yet."""
-        action = "BUY" if o.side is Side.BUY else "SELL"
-        qty = _ib_qty(o.qty)
-        if o.order_type is OrderType.MARKET:
-            ib_order: IbOrder = MarketOrder(action, qty)
-        else:
-            ib_order = LimitOrder(action, qty, float(o.price))  # type: ignore[arg-type]
+        """The ib_async order of ``o`` (orderRef = our client id), without an orderId yet.
+
+        A copy of a per (symbol, side, type) template: ``copy.copy`` of the dataclass (its
+        list-valued fields replaced by fresh lists, so no two orders share one) costs a third
+        of building the ~100-field ``Order`` again."""
+        key = (o.symbol, o.side, o.order_type)
+        tpl = self._templates.get(key)
+        if tpl is None:
+            action = "BUY" if o.side is Side.BUY else "SELL"
+            tpl = MarketOrder(action, 0) if o.order_type is OrderType.MARKET else LimitOrder(
+                action, 0, 0.0)
+            tpl.tif = "DAY"
+            if self.account:
+                tpl.account = self.account
+            self._templates[key] = tpl
+        ib_order = copy.copy(tpl)
+        for name in _ORDER_LIST_FIELDS:
+            setattr(ib_order, name, [])
+        ib_order.totalQuantity = _ib_qty(o.qty)
+        if o.order_type is not OrderType.MARKET:
+            ib_order.lmtPrice = float(o.price)  # type: ignore[arg-type]
         ib_order.orderRef = o.client_id
-        ib_order.tif = "DAY"
-        if self.account:
-            ib_order.account = self.account
         return ib_order
 
     def _send(self, t: _Tracked, prebuilt: IbOrder | None = None) -> None:

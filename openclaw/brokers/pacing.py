@@ -28,6 +28,7 @@ __all__ = [
     "Backoff",
     "HistoricalLimits",
     "HistoricalPacer",
+    "OrderPacer",
     "PACING_CODES",
     "message_limit",
 ]
@@ -192,3 +193,61 @@ class HistoricalPacer:
     def success(self) -> None:
         """A request went through: the backoff starts from the base again."""
         self._strikes = 0
+
+
+class OrderPacer:
+    """Orders wait for their turn at ``rate`` per second instead of being refused.
+
+    A token bucket with the same arithmetic as the pre-trade risk engine's venue throttle
+    (``max_orders`` per 1 s, integer nanoseconds, full after a quiet second): an order admitted
+    here at time t finds at least one token in an engine bucket of the same rate at any time
+    >= t, so a paced sender never meets ``RATE_LIMITED`` (that check stays as the backstop).
+    Admission is FIFO (one lock); waiting is ``asyncio.sleep`` on the loop, never blocking.
+    Clock: ``time.monotonic_ns`` (the risk engine's).
+    """
+
+    _NS = 1_000_000_000
+    _SLACK_NS = 2_000_000  # admit with 2 ms of refill to spare (clock reads, rounding)
+
+    def __init__(self, rate: int) -> None:
+        if isinstance(rate, bool) or not isinstance(rate, int) or rate < 1:
+            raise ValueError(f"rate must be an int >= 1 orders/s, not {rate!r}")
+        self.rate = rate
+        self._cap = rate * self._NS
+        self._tokens = self._cap
+        self._last = 0
+        self._lock = asyncio.Lock()
+        self.admitted = 0
+        self.waited = 0  # orders that had to wait for a token
+        self.waited_s = 0.0
+
+    def _level(self, now: int) -> int:
+        dt = now - self._last
+        if dt <= 0:
+            return self._tokens
+        if dt >= self._NS:
+            return self._cap
+        return min(self._cap, self._tokens + dt * self.rate)
+
+    async def acquire(self) -> int:
+        """Wait until a token is available, take it; returns the admission time
+        (``time.monotonic_ns``), to be given to the risk check (``now_ns``) so that both
+        buckets see the same instants."""
+        import time
+
+        need = self._NS + self.rate * self._SLACK_NS  # one token and a little
+        async with self._lock:
+            t0 = time.monotonic_ns()
+            now = t0
+            lvl = self._level(now)
+            while lvl < need and lvl < self._cap:
+                await asyncio.sleep(((need - lvl) // self.rate + 1) / 1e9)
+                now = time.monotonic_ns()
+                lvl = self._level(now)
+            if now != t0:
+                self.waited += 1
+                self.waited_s += (now - t0) / 1e9
+            self._tokens = lvl - self._NS
+            self._last = now
+            self.admitted += 1
+            return now

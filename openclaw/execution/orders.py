@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 _ZERO = Decimal(0)
+_new_order = object.__new__
 _CLIENT_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 
 
@@ -248,6 +249,53 @@ class Order:
             raise OrderFieldError("filled_qty", self.filled_qty, f"must be in [0, qty={self.qty}]")
         if self.updated_ns == 0:
             self.updated_ns = self.created_ns
+
+    @classmethod
+    def trusted(
+        cls,
+        client_id: str,
+        venue: str,
+        symbol: str,
+        side: Side,
+        order_type: OrderType,
+        qty: Decimal,
+        price: Decimal | None,
+        opportunity_id: int,
+        leg: int,
+        created_ns: int,
+    ) -> Order:
+        """A NEW order from values the caller has already validated, without re-validating.
+
+        For the trading hot path, where every field comes from a checked source: the client id
+        from ``ClientIdFactory.make``, venue and symbol validated at start-up, ``Side`` and
+        ``OrderType`` members, ``qty``/``price`` exact Decimals the risk engine saw > 0 (as
+        lots/ticks). The result is the same object ``Order(...)`` builds from those values
+        (tests/risk/test_fast_path.py compares them field by field); anything else must go
+        through ``Order(...)``.
+        """
+        o = _new_order(cls)
+        o.client_id = client_id
+        o.venue = venue
+        o.symbol = symbol
+        o.side = side
+        o.order_type = order_type
+        o.qty = qty
+        o.price = price
+        o.opportunity_id = opportunity_id
+        o.leg = leg
+        o.venue_order_id = None
+        o.filled_qty = _ZERO
+        o.notional = _ZERO
+        o.fees = {}
+        o.status = OrderStatus.NEW
+        o.reason = None
+        o.created_ns = created_ns
+        o.sent_ns = None
+        o.acked_ns = None
+        o.updated_ns = created_ns
+        o.closed_ns = None
+        o.fills = {}
+        return o
 
     # ---- read-only views ------------------------------------------------------------------
 

@@ -19,7 +19,14 @@ and every ``interval_s`` seconds, off the hot path:
 A venue that does not answer is retried, then reported (and alerted), never read as zero. A
 reconciliation only compares while no order is in flight (``activity``): a venue's balance that
 already includes a fill whose reply has not arrived would be a false mismatch. If an arbitrage
-starts while the venues are being asked, the comparison is discarded and redone.
+starts while the venues are being asked, the comparison is discarded and redone. A run that
+fails outright (the journal unreadable, say) is logged and retried; after
+``alert_after_failures`` in a row a HIGH DISCONNECT alert says reconciliation is not running.
+
+``start_reconciler`` is how ``openclaw run`` and ``openclaw.Session`` set it up (build, baseline,
+background task) and ``Reconciler.finish`` their last word at shutdown; ``openclaw demo`` builds
+its Reconciler before its pipeline and takes the baseline itself. ``summary()`` gives the
+counters all three put in their run summaries.
 """
 
 from __future__ import annotations
@@ -31,13 +38,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from openclaw.execution.orders import Order, OrderStatus
-from openclaw.execution.router import Router
-from openclaw.journal import Journal
+
+if TYPE_CHECKING:       # annotations only: openclaw.config imports ReconcileConfig from here
+    from openclaw.execution.router import Router
+    from openclaw.journal import Journal
 
 __all__ = [
     "AssetTolerance",
@@ -47,6 +56,7 @@ __all__ = [
     "ReconcileReport",
     "Reconciler",
     "expected_balances",
+    "start_reconciler",
 ]
 
 log = logging.getLogger("openclaw.execution.reconcile")
@@ -94,6 +104,9 @@ class ReconcileConfig(BaseModel):
     # a balance query waits until the venue's bucket holds this many tokens beyond its own:
     # reconciliation never takes the tokens an order would need
     reserve_tokens: float = Field(5.0, ge=0, allow_inf_nan=False)
+    # background runs that fail outright this many times in a row: one HIGH DISCONNECT alert
+    # (reconciliation is not running), then keep trying; re-armed by a run that completes
+    alert_after_failures: int = Field(3, ge=1)
 
     def tolerance_of(self, asset: str) -> AssetTolerance:
         return self.tolerances.get(asset, self.tolerance)
@@ -235,6 +248,8 @@ class Reconciler:
         self.reports: list[ReconcileReport] = []
         self.runs = 0                           # reconciliations that compared
         self.deferred = 0
+        self.failures = 0                       # background runs that raised, in a row
+        self.failures_total = 0
         self._pending: set[str] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -310,13 +325,25 @@ class Reconciler:
                 rep = await self.run_once(venues)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("reconciliation failed")
+            except Exception as e:  # noqa: BLE001 - logged, counted, alerted after N, retried
+                self._failed(e)
+                self._pending.update(venues)
                 continue
+            self.failures = 0
             if rep.deferred:            # orders were in flight: try again shortly
                 self._pending.update(venues)
                 await asyncio.sleep(0.05)
                 self._wake.set()
+
+    def _failed(self, e: Exception) -> None:
+        """A background run raised: log it; the N-th in a row alerts (once per streak)."""
+        self.failures += 1
+        self.failures_total += 1
+        log.error("reconciliation failed (%d in a row)", self.failures, exc_info=e)
+        if self.failures == self.config.alert_after_failures and self.alerter is not None:
+            self.alerter.disconnect(
+                "reconciliation", f"{self.failures} runs in a row failed, still retrying: "
+                                  f"{type(e).__name__}: {str(e)[:200]}")
 
     async def _quiet(self) -> int | None:
         """Wait until no order is in flight; returns the activity counter (or None: timeout)."""
@@ -410,7 +437,7 @@ class Reconciler:
         for attempt in range(cfg.attempts):
             if attempt:
                 await asyncio.sleep(cfg.retry_delay_s * 2 ** (attempt - 1))
-            await self._spare_token(route.bucket)
+            await self._spare_token(route.bucket, take=True)
             try:
                 raw = await asyncio.wait_for(route.client.fetch_balance(), cfg.query_timeout_s)
                 total = raw.get("total")
@@ -426,15 +453,16 @@ class Reconciler:
         assert last is not None
         raise last
 
-    async def _spare_token(self, bucket: Any) -> None:
-        """Take one token of a venue's bucket, but only once ``reserve_tokens`` more are there
-        (trading takes tokens without waiting; it must find them)."""
+    async def _spare_token(self, bucket: Any, *, take: bool) -> None:
+        """Wait until a venue's bucket holds one token plus ``reserve_tokens`` (trading takes
+        tokens without waiting; it must find them); ``take``: take the one token, else leave
+        it for the caller's own synchronous ``bucket.acquire`` right after (no await between)."""
         need = 1.0 + self.config.reserve_tokens
         if need > bucket.burst:
             need = bucket.burst
         while True:
             bucket.try_acquire(0.0)         # refill to now
-            if bucket.tokens >= need and bucket.try_acquire(1.0):
+            if bucket.tokens >= need and (not take or bucket.try_acquire(1.0)):
                 return
             await asyncio.sleep(max(0.005, (need - bucket.tokens) / bucket.rate))
 
@@ -446,12 +474,15 @@ class Reconciler:
         for attempt in range(cfg.attempts):
             if attempt:
                 await asyncio.sleep(cfg.retry_delay_s * 2 ** (attempt - 1))
+            # the reserve first; route.fetch then takes its token at once (bucket.acquire
+            # finds it without waiting), so the query never eats into the orders' tokens
+            await self._spare_token(route.bucket, take=False)
             try:
                 reply = await route.fetch(order)
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # noqa: BLE001
-                if type(e).__name__ == "OrderNotFound":
+                if _is_order_not_found(e):
                     return OrderMismatch(order.venue, order.client_id, order.status.value,
                                          order.filled_qty, None, None)
                 last = e
@@ -475,14 +506,60 @@ class Reconciler:
             self.halt("reconciliation mismatch: " + rep.text())
 
     def halt(self, reason: str) -> None:
-        """Halt trading (risk engine HALTED, callbacks, one HIGH alert); idempotent."""
+        """Halt trading (risk engine HALTED, one HIGH alert, then the callbacks); idempotent.
+
+        The engine and the alert come first: a callback that raises is logged and the next
+        one still runs, and can never cost the alert."""
         first = self.halted is None
         if first:
             self.halted = reason
         log.error("HALT: %s", reason)
         if self.engine is not None:
             self.engine.kill()
-        for cb in self.on_halt:
-            cb(reason)
         if first and self.alerter is not None:
             self.alerter.halt(reason[:1500])
+        for cb in self.on_halt:
+            try:
+                cb(reason)
+            except Exception:  # noqa: BLE001 - the halt stands; the next callback still runs
+                log.exception("on_halt callback %r failed", cb)
+
+    def summary(self) -> dict[str, Any]:
+        """The counters a run summary carries."""
+        return {"reconciliations": self.runs, "halted": self.halted is not None,
+                "halt_reason": self.halted or "", "reconcile_failures": self.failures_total}
+
+    async def finish(self, final: bool = True) -> dict[str, Any]:
+        """Stop the background task, then (``final``) one last reconciliation of every venue
+        (orders settled: the journal must explain every balance); returns ``summary()``. A
+        final run that raises is logged and counted, never hidden."""
+        await self.stop()
+        if final and self.start_balances is not None:
+            try:
+                await self.run_once()
+            except Exception as e:  # noqa: BLE001 - reported in the summary and the log
+                self.failures_total += 1
+                log.error("final reconciliation failed", exc_info=e)
+        return self.summary()
+
+
+def _is_order_not_found(e: BaseException) -> bool:
+    """ccxt's OrderNotFound (or a subclass); ccxt is imported only when an error needs it."""
+    import ccxt
+
+    return isinstance(e, ccxt.OrderNotFound)
+
+
+async def start_reconciler(router: Router, journal: Journal, *,
+                           config: ReconcileConfig | None = None,
+                           alerter: _Alerts | None = None, engine: _Kill | None = None,
+                           activity: Callable[[], int | None] | None = None) -> Reconciler:
+    """A Reconciler with its baseline taken and its background task running: the one setup
+    ``openclaw run``, ``openclaw.Session`` and ``openclaw demo`` share. Call after the
+    journal's open orders are recovered and before any order is sent; ``engine`` is the risk
+    engine to halt (the gate's). Raises if a venue's starting balance cannot be read."""
+    rec = Reconciler(router, journal, config=config, alerter=alerter, engine=engine,
+                     activity=activity)
+    await rec.snapshot()
+    rec.start()
+    return rec

@@ -246,11 +246,15 @@ class Router:
         self.journal = journal
 
     async def send_list(self, orders: list[Order]) -> list[Order]:
-        """Journal every leg, then send all legs at once; returns the orders (updated)."""
+        """Journal every leg, then send all legs at once; returns the orders (updated).
+
+        The legs are journaled in one transaction (all or none), committed before any byte is
+        sent: inline on this thread with a NORMAL journal (kill -9 safe), through the writer
+        thread with FULL (fsynced: power-loss safe). See docs/journal.md."""
         for o in orders:
             if o.venue not in self.routes:
                 raise KeyError(f"no route for venue {o.venue!r}")
-        await asyncio.gather(*(self.journal.record_new(o) for o in orders))
+        await self.journal.record_new_batch(orders)
         await asyncio.gather(*(self._send_one(o) for o in orders))
         return orders
 

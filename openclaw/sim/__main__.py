@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="OKX passphrase (default openclaw-test-pass)")
     p.add_argument("--no-trading", action="store_true", help="serve market data only")
     p.add_argument("--universe", type=int, default=500, help="TWS: number of synthetic stocks")
+    p.add_argument("--hist-limit", type=int, default=60,
+                   help="TWS: historical requests per 10 minutes before error 162 (IB: 60)")
     p.add_argument("--telegram-token-env", default=TELEGRAM_TOKEN_ENV,
                    help="Telegram fake: environment variable holding the bot token "
                         f"(unset: the test token {DEFAULT_TELEGRAM_TOKEN.split(':')[0]}:...)")
@@ -76,6 +78,8 @@ def selected_servers(args: argparse.Namespace) -> list[str]:
         raise ValueError("--port needs exactly one simulator; use --<name>-port with several")
     if args.universe < 1:
         raise ValueError("--universe must be >= 1")
+    if args.hist_limit < 1:
+        raise ValueError("--hist-limit must be >= 1")
     return chosen
 
 
@@ -108,7 +112,8 @@ async def run(args: argparse.Namespace) -> None:
             from openclaw.sim.tws import start_tws
 
             tws = await start_tws(seed=args.seed, host=args.host, port=_port(args, "tws"),
-                                  universe_size=args.universe)
+                                  universe_size=args.universe,
+                                  hist_pacing_limit=args.hist_limit)
             stops.append(tws.aclose)
             urls["tws"] = {"host": tws.host, "port": tws.port}
         if "telegram" in chosen:

@@ -675,7 +675,7 @@ class BinanceTrading(TradingApi):
                 price=price,
                 tif="PO" if otype == "LIMIT_MAKER" else (tif or "GTC"),
                 client_id=cid,
-                meta={"type": otype},
+                meta={"type": otype, "via": call.via},
                 fill_ratio=ratio,
             )
         except OrderError as exc:

@@ -587,7 +587,7 @@ class BybitTrading(TradingApi):
                 price=price if otype == "Limit" else None,
                 tif=TIF[tif_in],
                 client_id=str(link),
-                meta={},
+                meta={"via": call.via},
                 fill_ratio=ratio,
             )
         except OrderError as exc:

@@ -529,7 +529,7 @@ class OkxTrading(TradingApi):
                         ord_type, "IOC"
                     ),
                     client_id=cid,
-                    meta={"ordType": ord_type, "tag": tag, "tgtCcy": tgt},
+                    meta={"ordType": ord_type, "tag": tag, "tgtCcy": tgt, "via": call.via},
                     fill_ratio=ratio,
                 )
             except OrderError as exc:

@@ -8,7 +8,8 @@ port serves WebSocket, REST market data, REST trading and the control API.  This
 * the account (``accounts.Account``) and the matching engine (``matching.MatchingEngine``) that
   trades against the venue's own books and publishes consumed liquidity on the WebSocket;
 * routing with per-endpoint classes (public / private / order placement) and the REST faults:
-  ``order_reject``, ``order_timeout``, ``server_error``, ``rate_limit``, ``partial_fill``;
+  ``order_reject``, ``order_timeout``, ``server_error``, ``rate_limit``, ``partial_fill``,
+  ``drop_conn``;
 * the control endpoints ``GET /_sim/orders``, ``GET /_sim/trades``, ``GET|POST /_sim/balances``.
 
 The venue subclasses verify signatures, parse parameters and render replies in the venue's
@@ -60,8 +61,9 @@ REST_FAULTS: tuple[str, ...] = (
     "server_error",  # answer the next request(s) with an HTTP 5xx
     "rate_limit",  # answer the next request(s) with the venue's rate-limit reply
     "partial_fill",  # the next order(s) fill only `ratio` of their quantity as taker
+    "drop_conn",  # execute the next REST order(s), then abort the TCP connection (no reply)
 )
-ORDER_FAULTS = frozenset({"order_reject", "order_timeout", "partial_fill"})
+ORDER_FAULTS = frozenset({"order_reject", "order_timeout", "partial_fill", "drop_conn"})
 SCOPES = ("all", "private", "order")
 
 Handler = Callable[[web.Request, "Call"], Awaitable[web.StreamResponse]]
@@ -91,6 +93,8 @@ class Call:
     params: dict[str, Any]
     raw_body: str = ""
     hold: float | None = None  # set by an order handler that took an ``order_timeout`` fault
+    via: str = "rest"  # "rest" or "ws" (the trading WebSocket): recorded on each order placed
+    drop: bool = False  # set by an order handler that took a ``drop_conn`` fault (REST only)
 
 
 class TradingApi:
@@ -342,6 +346,10 @@ class TradingApi:
         timeout = self._take("order_timeout", spec, call)
         if timeout is not None:
             call.hold = max(call.hold or 0.0, timeout.seconds)
+        # drop_conn cuts an HTTP connection: it waits for the next REST order (a WebSocket
+        # order has its own ``drop_ws``)
+        if call.via == "rest" and self._take("drop_conn", spec, call) is not None:
+            call.drop = True
         partial = self._take("partial_fill", spec, call)
         return None, None if partial is None else partial.ratio
 
@@ -387,6 +395,11 @@ class TradingApi:
         except Exception:
             log.exception("%s trading endpoint %s failed", self.venue, request.path)
             return self.internal_error()
+        if call.drop:
+            # the order exists (executed); the client sees the connection die without a reply
+            if request.transport is not None:
+                request.transport.abort()
+            return response  # aiohttp finds the transport closed and writes nothing
         if call.hold:
             await self._hold(request, call.hold)
         return response
@@ -438,7 +451,8 @@ class TradingApi:
         orders: list[Order] = (
             self.engine.open_orders(symbol) if only_open else self.engine.all_orders(symbol)
         )
-        return self._json({"venue": self.venue, "orders": [o.as_dict() for o in orders]})
+        return self._json({"venue": self.venue, "orders": [
+            {**o.as_dict(), "via": o.meta.get("via", "rest")} for o in orders]})
 
     async def _h_trades(self, request: web.Request) -> web.Response:
         try:

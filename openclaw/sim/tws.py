@@ -123,12 +123,15 @@ class _Conn(asyncio.Protocol):
         self.multi_subs: set[int] = set()
         self.mkt: dict[int, Instrument] = {}
         self.md_type = 1
+        self.msg_tokens = 0.0  # IB's message pacing: a bucket of msg_rate_limit per second
+        self.msg_last = 0.0
+        self.arrived = 0.0  # monotonic time the current batch of bytes arrived
 
     # transport callbacks
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # (uvloop's TCP transport is not an asyncio.Transport subclass: no isinstance check)
+        self.transport = transport  # type: ignore[assignment]
         self.sim._conns.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -136,6 +139,7 @@ class _Conn(asyncio.Protocol):
         self.sim._forget(self)
 
     def data_received(self, data: bytes) -> None:
+        self.arrived = time.monotonic()
         try:
             payloads = self.reader.feed(data)
         except wire.WireError as exc:
@@ -246,6 +250,7 @@ class TwsSim:
         hist_pacing_window: float = 600.0,
         leverage: float = 1.0,
         max_server_version: int = wire.MAX_SERVER_VERSION,
+        msg_rate_limit: int = 0,
     ) -> None:
         if not account:
             raise ValueError("account must be a non-empty string")
@@ -260,6 +265,8 @@ class TwsSim:
             raise ValueError("partial_slices must be >= 2")
         if leverage <= 0:
             raise ValueError("leverage must be > 0")
+        if msg_rate_limit < 0 or hist_pacing_limit < 1:
+            raise ValueError("msg_rate_limit must be >= 0 and hist_pacing_limit >= 1")
         self.seed = seed
         self.host = host
         self.port = port
@@ -272,6 +279,10 @@ class TwsSim:
         self.hist_pacing_limit = int(hist_pacing_limit)
         self.hist_pacing_window = float(hist_pacing_window)
         self.max_server_version = int(max_server_version)
+        #: IB's message pacing (~50 client messages/s per connection); 0 = not enforced
+        self.msg_rate_limit = int(msg_rate_limit)
+        self.rate_errors = 0  # messages refused with error 100 by ``msg_rate_limit``
+        self.messages_in = 0  # client messages dispatched (after the handshake)
         self.u = Universe(seed, universe_size)
         self.acct = Account(account, cash, leverage, self.u, self._mid)
         self._orders: dict[tuple[int, int], SimOrder] = {}
@@ -683,9 +694,16 @@ class TwsSim:
         except ValueError:
             log.warning("tws: bad message id %r", f[0])
             return
+        self.messages_in += 1
         if msg_id != 71:
             if not conn.ready:
                 log.warning("tws: message %d before startApi ignored", msg_id)
+                return
+            if self.msg_rate_limit and self._over_rate(conn):
+                self.rate_errors += 1
+                if msg_id == 3:
+                    self._log_order(conn, f, f[3] if len(f) > 3 else "", "error 100")
+                self._pacing_error(conn, msg_id, f)
                 return
             if self._faults:
                 if self._take_fault("stall", msg_id) is not None:
@@ -702,6 +720,23 @@ class TwsSim:
             self._unsupported(conn, msg_id, f)
             return
         handler(conn, f)
+
+    def _over_rate(self, conn: _Conn) -> bool:
+        """Count one message of ``conn`` (at its arrival time); True if it is over IB's pace:
+        a bucket of ``msg_rate_limit`` messages refilled at ``msg_rate_limit`` per second, so
+        a client's 45-per-second bursts pass and a sustained higher rate does not. A refused
+        message (error 100) takes no token."""
+        rate = float(self.msg_rate_limit)
+        if conn.msg_last == 0.0:
+            conn.msg_tokens, conn.msg_last = rate, conn.arrived
+        dt = conn.arrived - conn.msg_last
+        if dt > 0:
+            conn.msg_tokens = min(rate, conn.msg_tokens + dt * rate)
+            conn.msg_last = conn.arrived
+        if conn.msg_tokens < 1.0:
+            return True
+        conn.msg_tokens -= 1.0
+        return False
 
     # request ids sit right after the message id for these (no version field), else after it
     _NO_VERSION_REQ = frozenset({78, 79, 81, 84, 85, 86, 87, 88, 89, 90, 91, 92, 94, 96, 97})
@@ -1099,6 +1134,7 @@ class TwsSim:
                 f[18] if len(f) > 18 else "",
                 f[19] if len(f) > 19 else "",
                 result,
+                f[26] if len(f) > 26 else "",
             )
         )
 
@@ -1489,6 +1525,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fx-rate", type=float, default=20.0, help="FX quotes per second per pair")
     p.add_argument("--stock-rate", type=float, default=2.0, help="stock quote updates per second")
     p.add_argument("--fill-mode", choices=("full", "partial"), default="full")
+    p.add_argument("--hist-limit", type=int, default=60,
+                   help="historical pacing: requests per 10 minutes (IB: 60)")
+    p.add_argument("--msg-rate-limit", type=int, default=0,
+                   help="client messages per second before error 100 (IB: ~50; 0 = off)")
     return p
 
 
@@ -1503,6 +1543,8 @@ async def _serve(args: argparse.Namespace) -> None:
         fx_rate=args.fx_rate,
         stock_rate=args.stock_rate,
         fill_mode=args.fill_mode,
+        hist_pacing_limit=args.hist_limit,
+        msg_rate_limit=args.msg_rate_limit,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -1519,8 +1561,9 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the simulator in the foreground until SIGINT/SIGTERM; print the URL as JSON."""
     args = build_parser().parse_args(argv)
-    if args.universe < 1:
-        print("--universe must be >= 1", file=sys.stderr)
+    if args.universe < 1 or args.hist_limit < 1 or args.msg_rate_limit < 0:
+        print("--universe and --hist-limit must be >= 1, --msg-rate-limit >= 0",
+              file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     try:

@@ -120,6 +120,7 @@ class OrderLogEntry:
     order_type: str
     lmt_price: str
     result: str  # "accepted" | "modified" | "stalled" | "error <code>"
+    order_ref: str = ""  # the client's orderRef (our client order id): duplicate checks
 
 
 @dataclass(slots=True)

@@ -216,8 +216,9 @@ class WsApi:
 
     @staticmethod
     def call(private: bool, order: bool, params: dict[str, Any] | None = None) -> Call:
-        """A ``trading.Call`` for one WebSocket request (scopes the trading faults)."""
-        return Call(private, order, params or {}, "")
+        """A ``trading.Call`` for one WebSocket request (scopes the trading faults; orders
+        placed through it are recorded ``via="ws"``)."""
+        return Call(private, order, params or {}, "", via="ws")
 
     def request_fault(self, call: Call) -> RestFault | None:
         """Consume an armed ``server_error`` / ``rate_limit`` fault that hits this request."""

@@ -15,8 +15,10 @@ Pipeline (``MomentumStrategy.run`` is the ``Scheduler`` job):
    fee/slippage allowance, stays >= 0; marketable limit prices ``limit_bps`` through the close;
 6. execution: each order through the pre-trade risk engine (``QuoteRisk``: max order notional,
    position cap, collar, balance, throttle...); a denied order is reported with its reason code
-   and not sent. Sells are sent in parallel and tracked to completion, the account is re-read,
-   then buys (the risk check holds them to the real cash).
+   and not sent. Orders are paced at ``max_orders_per_s`` (``OrderPacer``: they wait for their
+   turn, so a 100-stock rebalance completes; the risk throttle stays as a backstop that a paced
+   run never meets). Sells are sent in parallel and tracked to completion, the account is
+   re-read, then buys (the risk check holds them to the real cash).
 
 Idempotency: every order's client id is ``run_client_id(run_id, "<symbol>:<side>")``; the plan
 is journaled (``record_run_plan``) before the first order; a rerun after a crash re-reads that
@@ -38,6 +40,7 @@ import numpy as np
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+from openclaw.brokers.pacing import OrderPacer
 from openclaw.errors import OpenclawError
 from openclaw.execution.orders import OrderStatus, Side
 from openclaw.risk.quotes import QuoteRisk, RiskVerdict, equity_limits, round_to_tick
@@ -489,6 +492,11 @@ class MomentumStrategy:
     bars: BarsProvider
     account: BrokerAccount
     sender: OrderSender
+    pacer: OrderPacer | None = None  # default: one at config.max_orders_per_s
+
+    def __post_init__(self) -> None:
+        if self.pacer is None and self.config.max_orders_per_s is not None:
+            self.pacer = OrderPacer(self.config.max_orders_per_s)
 
     def _risk(self, plan: RebalancePlan, snap: AccountSnapshot) -> QuoteRisk:
         cfg = self.config
@@ -537,19 +545,27 @@ class MomentumStrategy:
     async def _phase(self, orders: list[PlannedOrder], risk: QuoteRisk,
                      already_sent: frozenset[str], rep: ExecutionReport) -> None:
         go: list[PlannedOrder] = []
-        for o in orders:
-            if o.client_id in already_sent:
-                rep.skipped_sent.append(o)
-                continue
-            v = risk.check(o.symbol, o.side, o.qty, o.limit_price, o.client_id)
-            if not v.passed:
-                log.warning("%s %s %s x%d denied by risk: %s", o.client_id, o.side.value,
-                            o.symbol, o.qty, v.reason)
-                rep.denied.append((o, v))
-                continue
-            go.append(o)
-        results = await asyncio.gather(*(self.sender.submit(o) for o in go),
-                                       return_exceptions=True)
+        sending: list[asyncio.Future[OrderOutcome]] = []
+        try:
+            for o in orders:
+                if o.client_id in already_sent:
+                    rep.skipped_sent.append(o)
+                    continue
+                # wait for the order's turn (the same instant goes to the risk throttle)
+                now = await self.pacer.acquire() if self.pacer is not None else 0
+                v = risk.check(o.symbol, o.side, o.qty, o.limit_price, o.client_id, now)
+                if not v.passed:
+                    log.warning("%s %s %s x%d denied by risk: %s", o.client_id, o.side.value,
+                                o.symbol, o.qty, v.reason)
+                    rep.denied.append((o, v))
+                    continue
+                go.append(o)
+                sending.append(asyncio.ensure_future(self.sender.submit(o)))
+        except BaseException:
+            for f in sending:  # journaled orders are reconciled by the next start-up
+                f.cancel()
+            raise
+        results = await asyncio.gather(*sending, return_exceptions=True)
         for o, r in zip(go, results, strict=True):
             if isinstance(r, BaseException):
                 if isinstance(r, asyncio.CancelledError):

@@ -204,3 +204,113 @@ def test_import_is_cheap() -> None:
     code = ("import sys, openclaw; assert [m for m in sys.modules if m.startswith('openclaw.')]"
             " == [], sorted(sys.modules); openclaw.Session; openclaw.latency_report")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+TG_TOKEN = "123456:AAsessionReconcileTokenForTheFake0001"
+
+
+def _alerting_config(sims: Simulators, journal: Path, tg_url: str) -> str:
+    """``_config`` plus alerts to this test's fake Telegram server and a fast reconciler."""
+    return _config(sims, journal) + (
+        f'\n[alerts.telegram]\ntoken_env = "T_TG_TOKEN"\nchat_env = "T_TG_CHAT"\n'
+        f'base_url = "{tg_url}"\n\n[reconcile]\ninterval_s = 0.3\n')
+
+
+async def _until(pred: Any, timeout: float, what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not pred():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def tg_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("T_TG_TOKEN", TG_TOKEN)
+    monkeypatch.setenv("T_TG_CHAT", "7")
+
+
+async def _ask(s: Any) -> Decimal:
+    ask = s.book("binance", "BTCUSDT").best_ask()
+    assert ask is not None
+    return Decimal(repr(ask[0])).quantize(Decimal("0.01"))
+
+
+def test_failed_nowait_list_is_logged_counted_and_not_ok(tmp_path: Path, creds: None,
+                                                         tg_env: None) -> None:
+    """A ``submit_nowait`` task that raises (here: the same client ids sent twice, refused
+    by the journal) is counted and makes the close summary not ok; the reconciler runs
+    after real fills without a false halt."""
+    from openclaw.sim.telegram import TelegramSim
+
+    async def body() -> dict[str, Any]:
+        sims = await start_simulators(seed=5, rate=20)
+        tg = await TelegramSim(TG_TOKEN).start()
+        try:
+            cfg = tmp_path / "c.toml"
+            cfg.write_text(_alerting_config(sims, tmp_path / "j.sqlite", tg.url))
+            s = await openclaw.Session.start(cfg)
+            try:
+                orders = s.order_list([("binance", "BTC/USDT", "buy", "0.001", await _ask(s))])
+                await s.submit(orders)
+                assert orders[0].is_final and orders[0].filled_qty > 0, orders
+                n = s.reconciliation()["reconciliations"]
+                await _until(lambda: s.reconciliation()["reconciliations"] > n, 30,
+                             "a reconciliation after the fill")
+                assert s.reconciliation()["halted"] is False, s.reconciliation()
+                again = s.submit_nowait(orders)          # the same client ids: refused
+                await asyncio.wait([again], timeout=30)
+                assert again.done() and again.exception() is not None
+                assert s.failed_lists == 1
+            finally:
+                summary = await s.close()
+        finally:
+            await tg.stop()
+            await sims.aclose()
+        return summary
+
+    summary = asyncio.run(body())
+    assert summary["failed_lists"] == 1 and summary["ok"] is False, summary
+    assert summary["halted"] is False and summary["journal_consistent"], summary
+
+
+def test_session_halts_on_a_balance_moved_at_the_venue(tmp_path: Path, creds: None,
+                                                       tg_env: None) -> None:
+    """The Session's reconciler: money leaves a venue behind its back -> HALT alert at the
+    Telegram server, every new order refused, the close summary halted and not ok."""
+    from openclaw.sim.telegram import TelegramSim
+
+    async def body() -> tuple[dict[str, Any], list[str]]:
+        sims = await start_simulators(seed=5, rate=20)
+        tg = await TelegramSim(TG_TOKEN).start()
+        try:
+            cfg = tmp_path / "c.toml"
+            cfg.write_text(_alerting_config(sims, tmp_path / "j.sqlite", tg.url))
+            s = await openclaw.Session.start(cfg)
+            try:
+                async with aiohttp.ClientSession() as http:
+                    url = sims.bybit.url
+                    async with http.get(f"{url}/_sim/balances") as r:
+                        bal = (await r.json())["balances"]
+                    new = {a: b["total"] for a, b in bal.items()}
+                    new["USDT"] = str(Decimal(new["USDT"]) + Decimal("40"))
+                    async with http.post(f"{url}/_sim/balances", json=new) as r:
+                        assert r.status == 200, await r.text()
+                want = "HALT: trading halted: reconciliation mismatch: bybit USDT"
+                await _until(lambda: any(want in m["text"] for m in tg.messages), 30,
+                             "the HALT alert")
+                assert s.reconciliation()["halted"] is True
+                with pytest.raises(openclaw.OrderRefused):
+                    await s.submit(s.order_list([("binance", "BTC/USDT", "buy", "0.001",
+                                                  await _ask(s))]))
+            finally:
+                summary = await s.close()
+        finally:
+            texts = [m["text"] for m in tg.messages]
+            await tg.stop()
+            await sims.aclose()
+        return summary, texts
+
+    summary, texts = asyncio.run(body())
+    assert summary["halted"] is True and "bybit USDT" in summary["halt_reason"], summary
+    assert summary["ok"] is False and summary["orders"] == 0, summary

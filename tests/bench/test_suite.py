@@ -18,14 +18,16 @@ def _cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
 
 
 def test_bench_all_json_and_compare(tmp_path: Path) -> None:
-    """Two quick runs of two sections: one JSON document each, compared case by case; a
-    section whose module is missing is listed as not available, with the reason."""
+    """Quick runs: one JSON document each, compared case by case. The first run includes the
+    IBKR section (against the TWS simulator: it must be there and pass); the second, cheaper,
+    leaves it out with ``--only``."""
     docs = []
-    for k in range(2):
-        p = _cli("all", "--quick", "--json", "--only", "risk,pipeline,ibkr")
-        assert p.returncode == 0, p.stderr[-3000:]
+    for k, only in enumerate(("risk,pipeline,ibkr", "risk,pipeline")):
+        p = _cli("all", "--quick", "--json", "--only", only)
+        assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
         doc = json.loads(p.stdout)
-        assert set(doc["sections"]) == {"risk", "pipeline", "ibkr"}
+        assert set(doc["sections"]) == set(only.split(","))
+        assert doc["ok"] is True and doc["problems"] == []
         for name in ("risk", "pipeline"):
             s = doc["sections"][name]
             assert s["available"] and s["ok"], s
@@ -33,18 +35,18 @@ def test_bench_all_json_and_compare(tmp_path: Path) -> None:
                        for c in s["cases"])
         assert {c["impl"] for c in doc["sections"]["pipeline"]["cases"]} == {
             "recorder", "no_recorder", "orjson_loads"}
-        ibkr = doc["sections"]["ibkr"]
-        try:
-            import openclaw.bench.ibkr  # noqa: F401
-        except ImportError:
-            assert ibkr["available"] is False and "openclaw.bench.ibkr" in ibkr["reason"]
+        if k == 0:
+            ibkr = doc["sections"]["ibkr"]
+            assert ibkr["available"] is True and ibkr["ok"] is True, ibkr
+            res = ibkr["result"]
+            assert res["rebalance"]["all_filled_and_verified"] and res["fx_normal"]["orders"] > 0
         path = tmp_path / f"run{k}.json"
         path.write_text(p.stdout)
         docs.append(path)
     rows = compare(docs[0], docs[1])
     keys = {(r["section"], r["case"]) for r in rows}
     assert ("pipeline", "pipeline/recorder") in keys and ("risk", "risk_list3/openclaw") in keys
-    assert all(r["ratio"] is not None and r["ratio"] > 0 for r in rows)
+    assert all(r["ratio"] is not None and r["ratio"] > 0 for r in rows), rows
     p = _cli("compare", str(docs[0]), str(docs[1]), "--json")
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
@@ -95,3 +97,88 @@ def test_bench_pipeline_and_risk_commands() -> None:
     impls = {(c["case"], c["impl"]) for c in r["cases"]}
     assert impls == {("risk_order", "openclaw"), ("risk_order", "python"),
                      ("risk_list3", "openclaw"), ("risk_list3", "python")}
+
+
+NO_OK = """
+def harness(quick=False, json_out=False):
+    return {"cases": [{"case": "c", "impl": "openclaw", "median_ns": 10.0}]}
+
+def says_ok(quick=False, json_out=False):
+    return {"ok": True, "cases": []}
+
+def bare_list(quick=False, json_out=False):
+    return [{"case": "c", "impl": "openclaw", "median_ns": 10.0}]
+"""
+
+
+@pytest.fixture
+def fake_sections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A suite of three sections: one passing, one that reports no ``ok``, one missing."""
+    from dataclasses import replace
+
+    from openclaw.bench import suite
+
+    (tmp_path / "fake_bench_mod.py").write_text(NO_OK)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    base = replace(SECTIONS[0], module="fake_bench_mod", quick={}, full={})
+    secs = (replace(base, name="good", function="says_ok"),
+            replace(base, name="silent", function="harness"),
+            replace(base, name="gone", module="openclaw.bench.no_such_section"))
+    monkeypatch.setattr(suite, "SECTIONS", secs)
+    monkeypatch.setattr(suite, "SECTION_NAMES", tuple(s.name for s in secs))
+
+
+def test_section_without_ok_is_a_failure(fake_sections: None) -> None:
+    from openclaw.bench import suite
+
+    silent = run_section(suite.SECTIONS[1])
+    assert silent["available"] and silent["ok"] is False
+    assert "reported no 'ok'" in silent["error"] and silent["cases"]
+    from dataclasses import replace
+
+    bare = run_section(replace(suite.SECTIONS[1], function="bare_list"))
+    assert bare["ok"] is False and "returned a list" in bare["error"]
+    assert run_section(suite.SECTIONS[0])["ok"] is True
+
+
+def test_bench_all_is_not_ok_when_a_section_is_unavailable(
+        fake_sections: None, capsys: pytest.CaptureFixture[str]) -> None:
+    """``bench all`` names the missing section and exits 1; ``--only`` can leave it out."""
+    from typer.testing import CliRunner
+
+    from openclaw.bench import suite
+    from openclaw.cli import app
+
+    doc = suite.run_all(("good", "gone"), json_out=True, progress=False)
+    assert doc["ok"] is False
+    assert [p.split(":")[0] for p in doc["problems"]] == ["gone"]
+    assert "gone: not available: module openclaw.bench.no_such_section" in capsys.readouterr().err
+    runner = CliRunner()
+    res = runner.invoke(app, ["bench", "all", "--json"])
+    assert res.exit_code == 1, res.output
+    assert "gone: not available" in res.output and "silent: FAILED" in res.output
+    res = runner.invoke(app, ["bench", "all", "--json", "--only", "good"])
+    assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize("argv", [["bench", "ibkr"], ["ibkr", "bench"]])
+def test_bench_ibkr_is_the_ibkr_bench_and_fails_on_failure(
+        argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``openclaw bench ibkr`` runs the same harness as ``openclaw ibkr bench`` and both exit
+    1 when it reports a failed check (the harness itself runs in the suite test above)."""
+    from typer.testing import CliRunner
+
+    import openclaw.bench.ibkr as ibkr_bench
+    from openclaw.cli import app
+
+    calls: list[dict[str, bool]] = []
+
+    def harness(quick: bool = False, json_out: bool = False) -> dict[str, object]:
+        calls.append({"quick": quick, "json_out": json_out})
+        return {"ok": len(calls) > 1}
+
+    monkeypatch.setattr(ibkr_bench, "run_ibkr_bench", harness)
+    runner = CliRunner()
+    assert runner.invoke(app, [*argv, "--quick", "--json"]).exit_code == 1
+    assert runner.invoke(app, argv).exit_code == 0
+    assert calls == [{"quick": True, "json_out": True}, {"quick": False, "json_out": False}]

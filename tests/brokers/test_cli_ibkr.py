@@ -43,6 +43,20 @@ def test_momentum_execute_json(tmp_path: Path) -> None:
     assert status["next"]["run_id"].startswith("momentum-")
 
 
+def test_momentum_top50_is_paced_not_rejected(tmp_path: Path) -> None:
+    """50 orders at max_orders_per_s = 40 (default): the sender waits for its turn, the risk
+    throttle (40/s) refuses none, ib_async keeps IB's 45 msgs/s and the simulator (enforcing
+    IB's 50 msgs/s with error 100) refuses nothing; every order fills."""
+    p = _cli("ibkr", "momentum", "--execute", "--json", "--universe", "120", "--top", "50",
+             "--journal", str(tmp_path / "j.sqlite"), "--run-id", "top50")
+    assert p.returncode == 0, p.stderr[-2000:]
+    s = orjson.loads(p.stdout.strip().splitlines()[-1])
+    assert s["orders"] == s["filled"] == 50 and s["denied"] == []
+    assert s["paced"]["rate"] == 40 and s["paced"]["waited"] >= 5
+    assert s["simulator_rate_errors"] == 0
+    assert s["positions_match_target"] and s["simulator_positions_match_target"]
+
+
 def test_momentum_needs_one_mode() -> None:
     p = _cli("ibkr", "momentum", "--json")
     assert p.returncode == 2 and "exactly one" in p.stderr

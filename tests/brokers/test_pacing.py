@@ -95,3 +95,59 @@ def test_contract_mapping_round_trips() -> None:
     assert symbol_of(st) == "AAPL"
     with pytest.raises(IbkrError):
         contract_for("not a symbol!")
+
+
+def test_order_pacer_waits_and_the_risk_throttle_never_trips() -> None:
+    """100 orders paced at 40/s against a risk engine throttled at 40/s: none is refused
+    RATE_LIMITED (the pacer waits instead), and the pacing really waited (>= 60 / 40 s)."""
+    import time
+    from decimal import Decimal
+
+    from openclaw.brokers.pacing import OrderPacer
+    from openclaw.risk.quotes import QuoteRisk, equity_limits
+
+    syms = [f"S{i:03d}" for i in range(100)]
+    prices = {s: 10.0 for s in syms}
+    risk = QuoteRisk(equity_limits(syms, prices, max_orders=40, max_book_age_ms=None))
+    for s in syms:
+        risk.update_quote(s, 10.0, 10.0)
+    risk.set_balance("USD", Decimal(10**9))
+    pacer = OrderPacer(40)
+
+    async def main() -> list[str]:
+        out = []
+        for i, s in enumerate(syms):
+            now = await pacer.acquire()
+            out.append(risk.check(s, "buy", 1, Decimal("10.00"), f"C{i}", now).reason)
+        return out
+
+    t0 = time.monotonic()
+    reasons = asyncio.run(main())
+    elapsed = time.monotonic() - t0
+    assert reasons == ["PASS"] * 100, sorted(set(reasons))
+    assert pacer.waited >= 55 and elapsed >= 1.4
+
+
+def test_unpaced_burst_is_rate_limited() -> None:
+    """The backstop: the same 100 orders without the pacer are refused beyond the bucket."""
+    from decimal import Decimal
+
+    from openclaw.risk.quotes import QuoteRisk, equity_limits
+
+    syms = [f"S{i:03d}" for i in range(100)]
+    risk = QuoteRisk(equity_limits(syms, {s: 10.0 for s in syms}, max_orders=40,
+                                   max_book_age_ms=None))
+    for s in syms:
+        risk.update_quote(s, 10.0, 10.0)
+    risk.set_balance("USD", Decimal(10**9))
+    reasons = [risk.check(s, "buy", 1, Decimal("10.00"), f"C{i}").reason
+               for i, s in enumerate(syms)]
+    assert reasons.count("PASS") < 50 and "RATE_LIMITED" in reasons
+
+
+def test_order_pacer_rejects_a_bad_rate() -> None:
+    from openclaw.brokers.pacing import OrderPacer
+
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError):
+            OrderPacer(bad)  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ from pipeline_child import build, sim_spec  # noqa: E402
 from openclaw.alerts import Alerter, TelegramSink  # noqa: E402
 from openclaw.execution.client_ids import ClientIdFactory  # noqa: E402
 from openclaw.execution.orders import Order, OrderStatus  # noqa: E402
+from openclaw.execution.ratelimit import TokenBucket  # noqa: E402
 from openclaw.execution.reconcile import (  # noqa: E402
     AssetTolerance,
     ReconcileConfig,
@@ -359,3 +360,234 @@ def test_demo_reconciles_without_false_halt() -> None:
     assert summary["halted"] is False, summary["halt_reason"]
     assert summary["halt_reason"] == ""
     assert summary["journal_consistent"] is True and summary["lost_orders"] == 0
+
+
+def test_raising_on_halt_callback_cannot_cost_the_alert(tmp_path: Path) -> None:
+    """The engine halts and the HIGH alert goes out before the callbacks; a callback that
+    raises is logged and the next one still runs."""
+
+    async def body() -> None:
+        async with env(tmp_path) as e:
+            engine = risk_engine()
+            seen: list[str] = []
+
+            def broken(reason: str) -> None:
+                raise RuntimeError("callback broke")
+
+            rec = Reconciler(e.router, e.journal, alerter=e.alerter, engine=engine,
+                             on_halt=[broken, seen.append])
+            await rec.snapshot()
+            await e.move_balance("bybit", "USDT", "-100")
+            rep = await rec.run_once(["bybit"])          # the broken callback does not escape
+            assert rep.mismatched and rec.halted is not None
+            assert engine.trading_state == HALTED
+            assert seen == [rec.halted]
+            await e.alerter.flush(10)
+            assert "HALT: trading halted: reconciliation mismatch: bybit USDT" in e.texts()
+
+    run(body)
+
+
+def test_background_failures_alert_after_n_in_a_row_and_keep_trying(tmp_path: Path) -> None:
+    """Runs that raise (here: the reconciler's journal is closed) are retried; the third in a
+    row sends one DISCONNECT alert, and the task keeps going."""
+
+    async def body() -> None:
+        async with env(tmp_path) as e:
+            other = await Journal.open(tmp_path / "other.sqlite", synchronous="NORMAL")
+            rec = Reconciler(e.router, other, alerter=e.alerter, config=ReconcileConfig(
+                interval_s=0.05, min_gap_s=0.0, alert_after_failures=3))
+            await rec.snapshot()
+            await other.close()
+            rec.start()
+            try:
+                await until(lambda: rec.failures >= 6, 30, "six failed runs")
+                assert rec._task is not None and not rec._task.done()   # still retrying
+                assert rec.runs == 0 and rec.halted is None
+            finally:
+                await rec.stop()
+            await e.alerter.flush(10)
+            text = e.texts()
+            assert text.count("DISCONNECT: reconciliation: 3 runs in a row failed") == 1, text
+            assert "JournalClosedError" in text, text
+            assert rec.summary()["reconcile_failures"] >= 6
+
+    run(body)
+
+
+class _RecordingBucket(TokenBucket):
+    """A real bucket that remembers how many tokens each take left behind."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        super().__init__(rate, burst)
+        self.left: list[float] = []
+
+    def try_acquire(self, n: float = 1.0) -> bool:
+        took = super().try_acquire(n)
+        if took and n > 0:
+            self.left.append(self.tokens)
+        return took
+
+
+def test_queries_leave_the_token_reserve_to_orders(tmp_path: Path) -> None:
+    """Balance and open-order queries only take a token once ``reserve_tokens`` more are in
+    the venue's bucket: an order arriving meanwhile always finds its tokens."""
+
+    async def body() -> None:
+        async with env(tmp_path) as e:
+            rec = Reconciler(e.router, e.journal, config=ReconcileConfig(reserve_tokens=5))
+            await rec.snapshot()
+            ghost = legs(e.ids, "buy")[1]                     # okx, journaled, never sent
+            await e.journal.record_new(ghost)
+            bucket = _RecordingBucket(rate=40.0, burst=10.0)
+            bucket.tokens = 0.0                               # empty: everything must wait
+            e.routes["okx"].bucket = bucket
+            rep = await rec.run_once(["okx"])
+            assert [m.client_id for m in rep.order_mismatches] == [ghost.client_id]
+            assert len(bucket.left) == 2, bucket.left          # the balance and the order
+            assert min(bucket.left) >= 5 - 1e-9, bucket.left
+
+    run(body)
+
+
+class _Fetches(VenueRoute):
+    """A real route whose order query raises a chosen exception (the error class is the point:
+    ccxt's OrderNotFound, a subclass of it, or an unrelated class with the same name)."""
+
+    error: Exception
+
+    async def fetch(self, order: Order) -> dict[str, Any]:
+        await self.bucket.acquire()
+        raise self.error
+
+
+def test_order_not_found_is_recognised_by_class_not_by_name(tmp_path: Path) -> None:
+    import ccxt
+
+    class VenueOrderNotFound(ccxt.OrderNotFound):
+        pass
+
+    lookalike = type("OrderNotFound", (Exception,), {})
+
+    async def body() -> None:
+        async with env(tmp_path) as e:
+            route = _Fetches("okx", e.routes["okx"].client)
+            router = Router({**e.routes, "okx": route}, e.journal)
+            rec = Reconciler(router, e.journal,
+                             config=ReconcileConfig(attempts=1, retry_delay_s=0))
+            await rec.snapshot()
+            ghost = legs(e.ids, "buy")[1]                     # okx
+            await e.journal.record_new(ghost)
+            route.error = VenueOrderNotFound("gone")          # a venue's subclass: not found
+            rep = await rec.run_once(["okx"])
+            assert [(m.client_id, m.venue_status) for m in rep.order_mismatches] == [
+                (ghost.client_id, None)]
+            rec.halted = None
+            route.error = lookalike("not ccxt's")             # same name, other class: a failure
+            rep = await rec.run_once(["okx"])
+            assert not rep.order_mismatches
+            assert "order query" in rep.unreachable["okx"], rep.unreachable
+
+    run(body)
+
+
+def _live_toml(sims: Any, tmp: Path, tg_url: str, triarb: bool) -> str:
+    """Every venue 'live' at this test's simulators (so the test can move balances there),
+    alerts to this test's fake Telegram server, reconciliation every 0.3 s."""
+    ws = {"binance": sims.binance.ws_base, "okx": sims.okx.ws_url, "bybit": sims.bybit.ws_base}
+    text = ""
+    for v in VENUES:
+        text += (f'[venues.{v}]\nmode = "live"\nws = "{ws[v]}"\nrest = "{sims.servers[v].url}"\n'
+                 'api_key_env = "T_KEY"\nsecret_env = "T_SECRET"\n'
+                 + ('passphrase_env = "T_PASS"\n' if v == "okx" else "") + "\n")
+        for spec in sims.market.instruments(v, "spot"):
+            base, quote = spec.symbol.split("/")
+            text += (f'[[instruments]]\nvenue = "{v}"\nsymbol = "{spec.venue_symbol}"\n'
+                     f'base = "{base}"\nquote = "{quote}"\ntick_size = "{spec.tick}"\n'
+                     f'lot_size = "{spec.lot}"\n\n')
+    # triarb on (the pipeline is wired to the reconciler) but never profitable enough to trade
+    text += (f"[strategy.triarb]\nenabled = {'true' if triarb else 'false'}\n"
+             "min_profit_bps = 5000\nmax_book_age_ms = 2000\n\n")
+    text += f'[journal]\npath = "{tmp / "journal.sqlite"}"\n\n'
+    text += (f'[alerts.telegram]\ntoken_env = "T_TG_TOKEN"\nchat_env = "T_TG_CHAT"\n'
+             f'base_url = "{tg_url}"\n\n')
+    return text + "[reconcile]\ninterval_s = 0.3\n"
+
+
+@pytest.fixture
+def live_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from openclaw.execution.venues import SIM_KEY, SIM_PASSPHRASE, SIM_SECRET
+
+    for k, v in (("T_KEY", SIM_KEY), ("T_SECRET", SIM_SECRET), ("T_PASS", SIM_PASSPHRASE),
+                 ("T_TG_TOKEN", TOKEN), ("T_TG_CHAT", CHAT)):
+        monkeypatch.setenv(k, v)
+
+
+def test_openclaw_run_reconciles_and_halts_on_a_moved_balance(tmp_path: Path,
+                                                              live_env: None) -> None:
+    """``openclaw run`` (run_config, in process) reconciles from its start: money moved at a
+    venue behind its back -> HALT alert at the Telegram server, and the run summary says
+    halted (not ok)."""
+    from openclaw.config import load_config
+    from openclaw.runner import run_config
+
+    async def body() -> dict[str, Any]:
+        sims = await start_simulators(seed=5, rate=20)
+        tg = await TelegramSim(TOKEN).start()
+        http = aiohttp.ClientSession()
+        try:
+            path = tmp_path / "run.toml"
+            path.write_text(_live_toml(sims, tmp_path, tg.url, triarb=True))
+            cfg = load_config(path)
+            assert cfg.reconcile.interval_s == 0.3
+            stop = asyncio.Event()
+            lines: list[str] = []
+            run_task = asyncio.create_task(run_config(
+                cfg, source=str(path), stop=stop, install_signals=False, status=lines.append))
+            await until(lambda: bool(lines) or run_task.done(), 60, "the run to start")
+            assert not run_task.done(), run_task.result()
+            url = sims.okx.url
+            async with http.get(f"{url}/_sim/balances") as r:
+                bal = (await r.json())["balances"]
+            new = {a: b["total"] for a, b in bal.items()}
+            new["USDT"] = str(Decimal(new["USDT"]) - Decimal("250"))
+            async with http.post(f"{url}/_sim/balances", json=new) as r:
+                assert r.status == 200, await r.text()
+            want = "HALT: trading halted: reconciliation mismatch: okx USDT"
+            await until(lambda: any(want in m["text"] for m in tg.messages)
+                        or run_task.done(), 30, "the HALT alert")
+            stop.set()
+            summary = await run_task
+        finally:
+            await http.close()
+            await tg.stop()
+            await sims.aclose()
+        return summary
+
+    summary = run(body, 150)
+    assert summary["halted"] is True, summary
+    assert "okx USDT" in summary["halt_reason"], summary["halt_reason"]
+    assert summary["reconciliations"] >= 1
+    assert summary["ok"] is False                      # a halted run is not a clean run
+    assert summary["journal_consistent"] and summary["open_orders"] == []
+
+
+def test_reconcile_section_defaults_and_errors() -> None:
+    """``[reconcile]`` is optional (defaults), typed, and a bad value is a listed ConfigError."""
+    from openclaw.config import ConfigError, parse_config
+
+    base = {"venues": {"okx": {}}, "instruments": [
+        {"venue": "okx", "symbol": "BTC-USDT", "base": "BTC", "quote": "USDT",
+         "tick_size": "0.1", "lot_size": "0.00000001"}]}
+    cfg = parse_config(base)
+    assert cfg.reconcile == ReconcileConfig() and cfg.reconcile.interval_s == 5.0
+    assert cfg.reconcile.alert_after_failures == 3
+    cfg = parse_config({**base, "reconcile": {"interval_s": 1.5, "tolerances": {
+        "USDT": {"abs": "0.01", "rel": "0"}}}})
+    assert cfg.reconcile.tolerance_of("USDT") == AssetTolerance(abs=Decimal("0.01"),
+                                                                rel=Decimal(0))
+    assert cfg.reconcile.tolerance_of("BTC") == AssetTolerance()
+    with pytest.raises(ConfigError) as e:
+        parse_config({**base, "reconcile": {"interval_s": 0, "bogus": 1}})
+    paths = [p for p, _ in e.value.errors]
+    assert "reconcile.interval_s" in paths and "reconcile.bogus" in paths, e.value.errors

@@ -22,13 +22,18 @@ from .helpers import run
 CHILD = Path(__file__).with_name("kill9_child.py")
 
 
-@pytest.mark.parametrize("sync", ["FULL", "NORMAL"])
-def test_kill9_keeps_every_acknowledged_write(tmp_path: Path, sync: str) -> None:
+@pytest.mark.parametrize(
+    ("sync", "mode"),
+    [("FULL", "single"), ("NORMAL", "single"), ("FULL", "batch"), ("NORMAL", "batch")],
+)
+def test_kill9_keeps_every_acknowledged_write(tmp_path: Path, sync: str, mode: str) -> None:
+    """``batch``: the send path (``record_new_batch``; inline with NORMAL): every leg printed
+    as "sent" right after the call returned is in the journal after the kill."""
     path = tmp_path / "journal.sqlite"
     err_path = tmp_path / "child.stderr"
     err_file = err_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, str(CHILD), str(path), sync],
+        [sys.executable, str(CHILD), str(path), sync, mode],
         stdout=subprocess.PIPE,
         stderr=err_file,
         text=True,

@@ -4,8 +4,6 @@ a missing module or entry point is a listed configuration error (exit 2), never 
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -66,19 +64,3 @@ def test_missing_entry_points_are_listed(tmp_path: Path, fake_module: str,
     text = str(e.value)
     assert "no_such_module_xyz" in text and "no_such_fn" in text
 
-
-def test_cli_exit_2_when_the_shipped_entry_is_missing(tmp_path: Path) -> None:
-    """Today's tree: if openclaw.ibkr_app has no FX entry point, ``openclaw run`` says so."""
-    mod_name, fn_name = runner.IBKR_ENTRIES["fx"]
-    try:
-        import importlib
-
-        present = callable(getattr(importlib.import_module(mod_name), fn_name, None))
-    except ImportError:
-        present = False
-    if present:
-        pytest.skip(f"{mod_name}.{fn_name} exists: covered by the IBKR tests")
-    p = subprocess.run([sys.executable, "-m", "openclaw.cli", "run", str(_file(tmp_path))],
-                       capture_output=True, text=True, timeout=120)
-    assert p.returncode == 2, (p.stdout, p.stderr)
-    assert fn_name in p.stderr and mod_name in p.stderr

@@ -411,6 +411,7 @@ class FastRoute:
             transport.write(frame)
         except Exception as e:  # noqa: BLE001 - the bytes may have left: the order is UNKNOWN
             pending.pop(rid, None)
+            self.stats.lost += 1
             raise ReplyLost(f"{self.venue}: socket write failed ({type(e).__name__})") from None
         t2 = time.perf_counter_ns()
         i = self.send_count % len(self.send_ns)
@@ -421,18 +422,28 @@ class FastRoute:
         timer = loop.call_later(self.config.timeout_s, self._expire, rid, fut)
         try:
             msg = await fut
+        except ReplyLost:
+            self.stats.lost += 1          # dropped after the write (timeouts: ``_expire``)
+            raise
         finally:
             timer.cancel()
         try:
-            return self._parse_place(order, msg)
+            reply = self._parse_place(order, msg)
         except ReplyLost as e:
+            self.stats.lost += 1
             log.warning("%s: %s left UNKNOWN: %s", self.venue, order.client_id, e)
+            raise
+        except VenueRejected:
+            self.stats.rejected += 1
             raise
         except FastRouteError:
             raise
         except Exception as e:  # noqa: BLE001 - a reply we cannot read never means "refused"
+            self.stats.lost += 1
             raise ReplyLost(f"{self.venue}: unreadable reply ({type(e).__name__}: {e})"
                             ) from None
+        self.stats.acked += 1
+        return reply
 
     def _frame(self, payload: bytes) -> bytes:
         """One masked client text frame (RFC 6455 5.2) carrying ``payload``."""

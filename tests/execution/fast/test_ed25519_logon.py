@@ -1,0 +1,184 @@
+"""Binance fast route with an Ed25519 key: one ``session.logon`` per connection, then orders
+without key or signature, against the simulator's WebSocket API on loopback (the simulator
+verifies the logon signature with ``cryptography`` against the configured public key)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+pytest.importorskip("ccxt")
+pytest.importorskip("cryptography")
+
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key  # noqa: E402
+
+from openclaw.execution.client_ids import ClientIdFactory  # noqa: E402
+from openclaw.execution.fast import (  # noqa: E402
+    Ed25519Key,
+    FastConfig,
+    LoginError,
+    make_fast_route,
+)
+from openclaw.execution.orders import Order, OrderStatus  # noqa: E402
+from openclaw.execution.router import Router, VenueRoute  # noqa: E402
+from openclaw.execution.venues import Credentials, make_client  # noqa: E402
+from openclaw.journal import Journal  # noqa: E402
+from openclaw.sim import start_simulators  # noqa: E402
+
+ED_API_KEY = "openclaw-ed25519-test-key"
+
+
+def run(coro_fn: Callable[[], Awaitable[Any]], timeout: float = 60.0) -> Any:
+    async def guarded() -> Any:
+        return await asyncio.wait_for(coro_fn(), timeout)
+
+    return asyncio.run(guarded())
+
+
+def _pem_pair() -> tuple[bytes, bytes]:
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, public
+
+
+async def _sims(public_pem: bytes) -> Any:
+    return await start_simulators(seed=5, rate=20, binance_options={
+        "wsapi": {"ed25519_api_key": ED_API_KEY, "ed25519_public_key": public_pem}})
+
+
+async def _venue_orders(sims: Any, cid: str) -> list[dict[str, Any]]:
+    url = sims.urls["binance"]["control"] + "/_sim/orders"
+    async with aiohttp.ClientSession() as s, s.get(url) as r:
+        body = await r.json()
+    return [o for o in body["orders"] if o["client_id"] == cid]
+
+
+async def _until(cond: Callable[[], bool], timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not cond():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met before the deadline")
+        await asyncio.sleep(0.02)
+
+
+def test_logon_then_unsigned_orders_fill_and_session_expiry_logs_on_again(
+        tmp_path: Path) -> None:
+    private_pem, public_pem = _pem_pair()
+    key_file = tmp_path / "binance-ed25519.pem"
+    key_file.write_bytes(private_pem)
+    key = Ed25519Key.from_file(ED_API_KEY, key_file)
+    assert "PRIVATE" not in repr(key) and ED_API_KEY not in repr(key)
+
+    async def body() -> None:
+        sims = await _sims(public_pem)
+        journal = await Journal.open(tmp_path / "journal.sqlite", synchronous="NORMAL")
+        creds = Credentials.simulator()
+        fast = make_fast_route("binance", sims.urls["binance"]["ws_api"], creds,
+                               FastConfig(timeout_s=5.0, backoff_initial=0.05), ed25519=key)
+        route = VenueRoute("binance", make_client("binance", creds, sims.urls["binance"]["rest"]),
+                           fast=fast)
+        router = Router({"binance": route}, journal)
+        ids = ClientIdFactory()
+        try:
+            await route.start()
+            assert fast.up and fast.stats.logins == 1     # session.logon answered 200
+            status = sims.binance.wsapi.status()
+            assert status["logged_in"] == 1
+
+            def leg() -> Order:
+                opp = ids.next_opportunity()
+                return Order(ids.make(opp, 0), "binance", "BTC/USDT", "buy", "market",
+                             Decimal("0.001"), None, opp, 0)
+
+            first = leg()
+            await router.send_list([first])
+            assert first.status is OrderStatus.FILLED, (first.status, first.reason)
+            assert fast.stats.acked == 1 and fast.stats.fallbacks == 0
+            rows = await _venue_orders(sims, first.client_id)
+            assert len(rows) == 1 and rows[0]["via"] == "ws" and rows[0]["status"] == "filled"
+
+            # the venue ends the session: the next order is refused (not executed), the route
+            # logs on again by itself, and the order after that fills
+            sims.binance.inject_fault("expire_session")
+            refused = leg()
+            await router.send_list([refused])
+            assert refused.status is OrderStatus.REJECTED, refused.status
+            assert "-1102" in (refused.reason or "")
+            assert await _venue_orders(sims, refused.client_id) == []
+            await _until(lambda: fast.up and fast.stats.logins == 2)
+            assert fast.stats.relogins == 1
+            again = leg()
+            await router.send_list([again])
+            assert again.status is OrderStatus.FILLED, (again.status, again.reason)
+            rows = await _venue_orders(sims, again.client_id)
+            assert len(rows) == 1 and rows[0]["via"] == "ws"
+            # status by client id on the logged-on session (no signature either)
+            assert (await fast.status(again))["status"] == "closed"
+            assert not await journal.consistency_check()
+        finally:
+            await route.close()
+            await journal.close()
+            await sims.aclose()
+
+    run(body)
+
+
+def test_logon_with_a_key_the_venue_does_not_know_is_refused(tmp_path: Path) -> None:
+    _, public_pem = _pem_pair()
+    other_private, _ = _pem_pair()           # signs with a different key than configured
+    key_file = tmp_path / "other.pem"
+    key_file.write_bytes(other_private)
+    key = Ed25519Key.from_file(ED_API_KEY, key_file)
+
+    async def body() -> None:
+        sims = await _sims(public_pem)
+        fast = make_fast_route("binance", sims.urls["binance"]["ws_api"],
+                               Credentials.simulator(), FastConfig(open_timeout=5.0),
+                               ed25519=key)
+        try:
+            with pytest.raises(LoginError) as err:
+                await fast.start()
+            assert err.value.code == "-1022", err.value
+            assert not fast.up and fast.stats.login_failures == 1
+        finally:
+            await fast.close()
+            await sims.aclose()
+
+    run(body)
+
+
+def test_key_file_errors_name_the_file_never_the_key(tmp_path: Path) -> None:
+    rsa = generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption())
+    (tmp_path / "rsa.pem").write_bytes(rsa)
+    (tmp_path / "junk.pem").write_text("not a key")
+    with pytest.raises(ValueError, match="not an Ed25519 key") as e1:
+        Ed25519Key.from_file(ED_API_KEY, tmp_path / "rsa.pem")
+    with pytest.raises(ValueError, match="not a readable PEM") as e2:
+        Ed25519Key.from_file(ED_API_KEY, tmp_path / "junk.pem")
+    with pytest.raises(ValueError, match="cannot read"):
+        Ed25519Key.from_file(ED_API_KEY, tmp_path / "missing.pem")
+    for e in (e1, e2):
+        assert "BEGIN" not in str(e.value) and ED_API_KEY not in str(e.value)
+    with pytest.raises(ValueError, match="Binance's only"):
+        make_fast_route("okx", "ws://127.0.0.1:1/ws/v5/private", Credentials.simulator(),
+                        ed25519=Ed25519Key.from_file(ED_API_KEY, _write(tmp_path)))
+
+
+def _write(tmp: Path) -> Path:
+    p = tmp / "ok.pem"
+    p.write_bytes(_pem_pair()[0])
+    return p
