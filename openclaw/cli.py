@@ -117,16 +117,28 @@ app.add_typer(config_app, name="config")
 
 
 @config_app.command("check")
-def config_check(path: Path = typer.Argument(..., help="a TOML configuration file")) -> None:  # noqa: B008
-    """Validate a configuration file; every error is listed with its path in the file."""
-    from openclaw.config import ConfigError, load_config
+def config_check(
+    path: Path = typer.Argument(..., help="a TOML configuration file"),  # noqa: B008
+    paper: bool = typer.Option(False, "--paper", help="Check as `openclaw run --paper` would."),
+) -> None:
+    """Validate a run file exactly as ``openclaw run`` does before it trades (crypto and IBKR
+    files); every error is listed with its path in the file; exit 2 on a bad file."""
+    import asyncio
+
+    from openclaw.config import ConfigError
+    from openclaw.runner import check_run_file
 
     try:
-        cfg = load_config(path)
+        info = asyncio.run(check_run_file(str(path), paper=paper))
     except ConfigError as e:
         typer.echo(str(e), err=True)
-        raise typer.Exit(code=1) from None
-    typer.echo(f"{path}: ok ({len(cfg.venues)} venues, {len(cfg.instruments)} instruments)")
+        raise typer.Exit(code=2) from None
+    if info["kind"] == "ibkr":
+        typer.echo(f"{path}: ok (IBKR: {', '.join(info['strategies'])}; "
+                   f"gateway {info['gateway']})")
+    else:
+        typer.echo(f"{path}: ok ({info['venues']} venues, {info['instruments']} instruments, "
+                   f"journal {info['journal_synchronous']})")
 
 
 @app.command("demo")
@@ -138,19 +150,26 @@ def demo_cmd(
     route: str = typer.Option(
         "ccxt", "--route",
         help="Order entry: ccxt (REST) or ws (the venues' trading WebSockets, ccxt fallback)."),
+    journal_sync: str = typer.Option(
+        "normal", "--journal-sync",
+        help="Journal durability: normal (kill -9 safe; simulators only) or full (also "
+             "power-loss safe, an fsync per order list; what live runs use)."),
 ) -> None:
     """Triangular arbitrage across Binance, OKX and Bybit on the local simulators, end to end."""
     import asyncio
 
     import orjson
 
-    from openclaw.demo import ROUTES, run_demo
+    from openclaw.demo import JOURNAL_SYNCS, ROUTES, run_demo
 
     if route not in ROUTES:
         typer.echo(f"--route must be one of {', '.join(ROUTES)}, not {route!r}", err=True)
         raise typer.Exit(code=2)
+    if journal_sync.upper() not in JOURNAL_SYNCS:
+        typer.echo(f"--journal-sync must be full or normal, not {journal_sync!r}", err=True)
+        raise typer.Exit(code=2)
     summary = asyncio.run(run_demo(seconds, seed, journal or None, show=not json_out,
-                                   route=route))
+                                   route=route, journal_sync=journal_sync.upper()))
     if json_out:
         typer.echo(orjson.dumps(summary).decode())
     else:
@@ -158,7 +177,8 @@ def demo_cmd(
         from rich.table import Table
 
         counts = Table(title=f"demo: {summary['seconds']:g} s on the local simulators, "
-                             f"orders via {route}")
+                             f"orders via {route}, journal "
+                             f"{summary.get('journal_synchronous')}")
         keys = ("opportunities", "arbitrages", "orders", "fills", "incomplete", "unwinds",
                 "lost_orders", "duplicate_orders", "journal_consistent", "alerts_delivered")
         for k in keys:
@@ -521,7 +541,7 @@ def ibkr_bench(
 @schedule_app.command("status")
 def schedule_status(
     journal: str = typer.Option("", "--journal", help="Journal file (default: config's)."),
-    config: str | None = typer.Option(None, "--config", help="IBKR run file ([schedule])."),
+    config: str | None = typer.Option(None, "--config", help="IBKR run file (\\[schedule])."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
 ) -> None:
     """The last and the next scheduled momentum runs."""

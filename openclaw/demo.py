@@ -7,7 +7,30 @@ outcome against the venues' own records: no order lost, none duplicated, the jou
 with the venues, P&L per asset from the venues' balances, latency per stage. Orders go through
 ccxt (``route="ccxt"``, REST, the default) or the venues' trading WebSockets (``route="ws"``,
 openclaw.execution.fast, with ccxt as the counted and alerted fallback while a socket is down).
-(A tool that starts simulators: the one place outside tests allowed to import openclaw.sim.)
+
+Journal: ``synchronous="NORMAL"`` by default (``journal_sync``, CLI ``--journal-sync``): every
+order is on disk before it is sent and survives ``kill -9``; an OS crash or power cut may lose
+the last commits, which here are simulated orders only (docs/journal.md). The send path then
+commits inline. ``"FULL"`` (what a live ``openclaw run`` uses) adds an fsync per order list on
+the journal's writer thread. The JSON summary says which one ran (``journal_synchronous``).
+
+Imports of ``openclaw.sim`` outside ``openclaw/sim/``: production code does not import the
+simulators; the exceptions are the tools whose job includes starting them, because the
+simulators are the embedded default venue (``mode = "sim"``, ``--paper``, the demo, the
+benchmarks). Each imports them lazily, inside the function that needs them, so nothing else
+loads them:
+  * ``openclaw/demo.py`` (``run_demo``): this demo always runs on the simulators;
+  * ``openclaw/runner.py``: ``_start_simulators`` (``mode = "sim"`` venues, ``--paper``),
+    ``_start_tws_sim`` (an IBKR file without ``port``), ``_start_fake_telegram`` (Telegram
+    alerts of an all-simulated run without credentials) and ``check_run_file`` (``openclaw
+    config check`` reads the simulated market's tick and lot sizes, as the run checks them);
+  * ``openclaw/cli.py``: ``openclaw sim`` (``openclaw.sim.__main__``: serves the simulators)
+    and ``openclaw ibkr ...`` without ``--port`` (``openclaw.sim.tws``, in-process);
+  * ``openclaw/bench/``: ``feed.py`` (frames from ``SyntheticMarket`` and the OKX checksum),
+    ``load.py`` (``default_instruments``; the simulators as a ``python -m openclaw.sim``
+    child), ``ibkr.py`` (``tws_universe``; ``python -m openclaw.sim.tws`` as a child) and
+    ``orders.py`` (``python -m openclaw.sim`` as a child): benchmarks measure against them.
+docs/architecture.md keeps the same list.
 """
 
 from __future__ import annotations
@@ -43,6 +66,7 @@ from openclaw.strategies.triarb import (
     BOOK,
     RECV,
     RISK,
+    SEND,
     SIGNAL,
     SUBMIT,
     ArbPipeline,
@@ -55,6 +79,10 @@ ROUTES = ("ccxt", "ws")
 #: but its p99 was no better (docs/fast-routes.md, "Using it"), and the demo's published numbers
 #: and fault tests are ccxt's; ``--route ws`` runs the same demo over the sockets
 DEFAULT_ROUTE = "ccxt"
+#: the journal's ``synchronous`` levels; the demo trades on simulators only: NORMAL (kill -9
+#: safe, inline send-path commit), FULL on request (``--journal-sync full``)
+JOURNAL_SYNCS = ("FULL", "NORMAL")
+DEFAULT_JOURNAL_SYNC = "NORMAL"
 FEES_BPS = {"binance": 10.0, "okx": 10.0, "bybit": 10.0}     # the simulators' taker fees
 TELEGRAM_TOKEN = "123456:AAopenclawDemoTokenForTheFakeServer0001"
 TELEGRAM_CHAT = "42"
@@ -64,6 +92,10 @@ STAGE_PAIRS = {
     "risk": (SIGNAL, RISK),
     "submit": (RISK, SUBMIT),
     "tick_to_order": (RECV, SUBMIT),
+    # the router task: its start, the journal commit of all legs, the first leg's request built
+    # and handed to its client (ccxt) or written to the socket (fast route)
+    "submit_to_send": (SUBMIT, SEND),
+    "tick_to_send": (RECV, SEND),
     "signal_to_all_acked": (SIGNAL, ACKED),
 }
 
@@ -86,20 +118,27 @@ async def _get(session: aiohttp.ClientSession, url: str) -> Any:
 
 async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | None = None,
                    show: bool = True, slippage_bps: float = 15.0,
-                   route: str = DEFAULT_ROUTE) -> dict[str, Any]:
+                   route: str = DEFAULT_ROUTE,
+                   journal_sync: str = DEFAULT_JOURNAL_SYNC) -> dict[str, Any]:
     """Run the pipeline for ``seconds``; returns the summary (the ``--json`` object).
 
     ``route``: ``"ccxt"`` sends every order through ccxt's REST calls, ``"ws"`` through each
-    venue's trading WebSocket (ccxt while a socket is down; queries stay on ccxt)."""
+    venue's trading WebSocket (ccxt while a socket is down; queries stay on ccxt).
+    ``journal_sync``: the journal's ``synchronous`` level, ``"NORMAL"`` (default: simulators
+    only, kill -9 safe) or ``"FULL"`` (also power-loss safe; what live runs use)."""
     if route not in ROUTES:
         raise ValueError(f"route must be one of {ROUTES}, not {route!r}")
+    sync = journal_sync.upper()
+    if sync not in JOURNAL_SYNCS:
+        raise ValueError(f"journal_sync must be one of {JOURNAL_SYNCS}, not {journal_sync!r}")
     from openclaw.sim import start_simulators
     from openclaw.sim.telegram import TelegramSim
 
     sims = await start_simulators(seed=seed, rate=20)
     tg = await TelegramSim(TELEGRAM_TOKEN).start()
     tmp = tempfile.mkdtemp(prefix="openclaw-demo-")
-    journal = await Journal.open(journal_path or str(Path(tmp) / "journal.sqlite"))
+    journal = await Journal.open(journal_path or str(Path(tmp) / "journal.sqlite"),
+                                 synchronous=sync)  # type: ignore[arg-type]  # checked above
     alerter = await Alerter([TelegramSink(TELEGRAM_TOKEN, TELEGRAM_CHAT, base_url=tg.url,
                                           min_interval=0.0)]).start()
     instruments = []
@@ -194,6 +233,11 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
             summary = await _summarize(seconds, pipeline, journal, all_orders, venue_orders,
                                        start_bal, end_bal)
             summary.update(_route_summary(routes, venue_orders, pipeline))
+            js = journal.stats()
+            summary["journal_synchronous"] = journal.synchronous
+            summary["journal_inline"] = journal.inline
+            summary["journal_inline_writes"] = js.inline_writes
+            summary["journal_inline_busy"] = js.inline_busy
             summary["pnl_usdt_marked"] = summary["pnl"].get("USDT", 0.0) + sum(
                 summary["pnl"].get(asset, 0.0) * px for asset, px in marks.items())
             summary.update(reconciler.summary())    # the same keys as openclaw run's summary

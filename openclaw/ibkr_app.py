@@ -152,11 +152,21 @@ async def run_momentum(
         if claim.outcome is ClaimOutcome.FINISHED:
             raise MomentumRunError(f"run {run_id} already finished ({claim.status.value})")
         attempt = claim.attempt
-        heartbeat = asyncio.create_task(_renew(journal, run_id, owner, lease_s))
+    job = asyncio.ensure_future(rebalance(
+        session, journal, cfg, run_id=run_id, execute=execute, progress=progress,
+        order_timeout=order_timeout))
+    if execute:
+        heartbeat = asyncio.create_task(_renew(journal, run_id, owner, lease_s, job))
     try:
-        summary, ok, detail = await rebalance(
-            session, journal, cfg, run_id=run_id, execute=execute, progress=progress,
-            order_timeout=order_timeout)
+        try:
+            summary, ok, detail = await job
+        except asyncio.CancelledError:
+            if (heartbeat is not None and heartbeat.done() and not heartbeat.cancelled()
+                    and heartbeat.exception() is None and heartbeat.result() is False):
+                raise MomentumRunError(f"run {run_id}: lost its lease (another owner holds "
+                                       "the run, or it was finished elsewhere): stopped"
+                                       ) from None
+            raise
         if attempt is not None:
             summary["attempt"] = attempt
         if not execute:
@@ -170,6 +180,8 @@ async def run_momentum(
     finally:
         if heartbeat is not None:
             heartbeat.cancel()
+        if not job.done():
+            job.cancel()
 
 
 async def rebalance(
@@ -284,14 +296,18 @@ def _retry_lost(plan: RebalancePlan, earlier: dict[str, Order], run_id: str
     return replace(plan, orders=orders), retried
 
 
-async def _renew(journal: Journal, run_id: str, owner: str, lease_s: float) -> None:
+async def _renew(journal: Journal, run_id: str, owner: str, lease_s: float,
+                 job: asyncio.Future[Any]) -> bool:
+    """Renew the run's lease every ``lease_s / 3``; on losing it, cancel ``job`` (as the
+    ``Scheduler`` does: a run that is no longer ours must not keep sending) and return False."""
     while True:
         await asyncio.sleep(lease_s / 3)
         ok = await journal.renew_run_lease(run_id, owner, now_ns=time.time_ns(),
                                            lease_ns=int(lease_s * 1e9))
         if not ok:
-            log.error("momentum run %s: lease lost", run_id)
-            return
+            log.critical("momentum run %s: lease lost; stopping the run", run_id)
+            job.cancel()
+            return False
 
 
 def default_run_id(now_ns: int | None = None) -> str:
@@ -308,6 +324,7 @@ class _AlwaysOpen:
     """A trading window that is always open (``--ignore-window``, for the simulator)."""
 
     def active(self, wall_ns: int) -> bool:
+        """Always True."""
         return True
 
 
@@ -366,7 +383,9 @@ async def run_fx(
         scalper.window = _AlwaysOpen()  # type: ignore[assignment]
     risk = scalper.risk
     assert risk is not None
-    cash = session.cash() or Decimal(0)
+    cash = session.cash()
+    if cash is None:  # never a silent zero: the gateway did not push the account's cash
+        raise IbkrError(0, "the gateway sent no TotalCashValue in USD: cannot size FX risk")
     risk.set_balance("USD", Decimal(cash).quantize(Decimal("0.01")))
     for p in cfg.pairs:  # shorting a base currency is allowed up to the position cap
         risk.set_balance(p.split("/")[0], Decimal(cfg.max_position))
@@ -476,7 +495,10 @@ async def _open_gateway(
     cfg: Any, host: str | None, port: int | None, client_id: int | None, journal_path: str,
     start_sim: SimStarter | None, seed: int, universe: int, fx_rate: float,
 ) -> tuple[Any, Journal, IbkrSession, dict[str, Any]]:
-    """(simulator or None, journal, started session, info) for a CLI run."""
+    """(simulator or None, journal, started session, info) for a CLI run.
+
+    With the simulator, a temporary directory holds the bar cache (and the journal unless
+    ``journal_path`` is given); ``_close_gateway`` removes it (``info["tmp_dir"]``)."""
     import tempfile
     from pathlib import Path
 
@@ -485,6 +507,7 @@ async def _open_gateway(
 
     ib = cfg.ibkr
     sim = None
+    tmp_dir: str | None = None
     port = port if port is not None else ib.port
     if port is None:
         if start_sim is None:
@@ -492,6 +515,7 @@ async def _open_gateway(
         sim = await start_sim(seed=seed, universe_size=universe, fx_rate=fx_rate)
         host, port = sim.host, sim.port
         tmp = Path(tempfile.mkdtemp(prefix="openclaw-ibkr-"))
+        tmp_dir = str(tmp)
         jpath = journal_path or str(tmp / "journal.sqlite")
         cache_dir = str(tmp / "bars")
         hist = HistoricalLimits(max_requests=100_000, identical_s=0.0, per_contract=1000)
@@ -519,17 +543,32 @@ async def _open_gateway(
         await journal.close()
         if sim is not None:
             await sim.aclose()
+        await _remove_dir(tmp_dir)
         raise
     info = {"gateway": "simulator" if sim is not None else f"{host}:{port}",
-            "account": session.account, "journal": str(jpath)}
+            "account": session.account, "journal": str(jpath),
+            "journal_kept": tmp_dir is None or bool(journal_path), "tmp_dir": tmp_dir}
     return sim, journal, session, info
 
 
-async def _close_gateway(sim: Any, journal: Journal, session: IbkrSession) -> None:
-    await session.close()
-    await journal.close()
-    if sim is not None:
-        await sim.aclose()
+async def _remove_dir(path: str | None) -> None:
+    """Remove a temporary directory of this run (off the loop); None: nothing to do."""
+    if path is not None:
+        import shutil
+
+        await asyncio.to_thread(shutil.rmtree, path, True)
+
+
+async def _close_gateway(sim: Any, journal: Journal, session: IbkrSession,
+                         tmp_dir: str | None = None) -> None:
+    """Close the session, the journal and the simulator; remove the run's temporary dir."""
+    try:
+        await session.close()
+        await journal.close()
+        if sim is not None:
+            await sim.aclose()
+    finally:
+        await _remove_dir(tmp_dir)
 
 
 async def cli_momentum(
@@ -566,7 +605,7 @@ async def cli_momentum(
                                                       mcfg.universe))
         return summary
     finally:
-        await _close_gateway(sim, journal, session)
+        await _close_gateway(sim, journal, session, info["tmp_dir"])
 
 
 async def cli_fx(
@@ -595,7 +634,7 @@ async def cli_fx(
         summary.update(info)
         return summary
     finally:
-        await _close_gateway(sim, journal, session)
+        await _close_gateway(sim, journal, session, info["tmp_dir"])
 
 
 # ---- ``openclaw run FILE`` entry points (runner.IBKR_ENTRIES) ----------------------------------
@@ -606,12 +645,15 @@ class _Gateway:
     by the runner's ``ctx.extras["start_tws_sim"]``), the journal ``[journal].path`` and one
     persistent ``IbkrSession``, shared by the run's strategies (reference counted)."""
 
-    def __init__(self, sim: Any, journal: Journal, session: IbkrSession) -> None:
+    def __init__(self, sim: Any, journal: Journal, session: IbkrSession,
+                 tmp_dir: str | None = None) -> None:
         self.sim, self.journal, self.session = sim, journal, session
+        self.tmp_dir = tmp_dir  # the simulator run's bar cache, removed at close
         self.users = 0
 
     @classmethod
     async def open(cls, cfg: Any, ctx: Any) -> _Gateway:
+        """Start the simulator if configured, open the journal, start the session."""
         import tempfile
         from pathlib import Path
 
@@ -620,6 +662,7 @@ class _Gateway:
 
         ib = cfg.ibkr
         sim = None
+        tmp_dir: str | None = None
         if ib.port is None:
             start_sim = ctx.extras.get("start_tws_sim")
             if start_sim is None:
@@ -628,7 +671,7 @@ class _Gateway:
             sim = await start_sim(seed=int(ctx.extras.get("seed", 1)), universe_size=100,
                                   fx_rate=100.0 if cfg.fx else 20.0)
             host, port = sim.host, sim.port
-            cache_dir = tempfile.mkdtemp(prefix="openclaw-run-bars-")  # not the real bars
+            cache_dir = tmp_dir = tempfile.mkdtemp(prefix="openclaw-run-bars-")  # not real bars
             hist = HistoricalLimits(max_requests=100_000, identical_s=0.0, per_contract=1000)
         else:
             host, port, cache_dir = ib.host, ib.port, ib.bar_cache_dir
@@ -641,6 +684,7 @@ class _Gateway:
         except BaseException:
             if sim is not None:
                 await sim.aclose()
+            await _remove_dir(tmp_dir)
             raise
         session = IbkrSession(
             host, port, ib.client_id, journal, account=ib.account, simulator=sim is not None,
@@ -655,11 +699,20 @@ class _Gateway:
             await journal.close()
             if sim is not None:
                 await sim.aclose()
+            await _remove_dir(tmp_dir)
             raise
         log.info("ibkr gateway %s: account %s, journal %s, %d open orders reconciled",
                  "simulator" if sim is not None else f"{host}:{port}", session.account,
                  journal.path, report.loaded)
-        return cls(sim, journal, session)
+        if report.unresolved:
+            log.critical("ibkr: %d order(s) written to the gateway earlier but unknown to it "
+                         "(left UNKNOWN, check them at the broker): %s", len(report.unresolved),
+                         report.unresolved)
+        if report.anomalies:
+            log.critical("ibkr: %d refused execution(s) in the journal (runs named "
+                         "ibkr_anomaly): %s", len(report.anomalies),
+                         [a.get("exec_id") for a in report.anomalies])
+        return cls(sim, journal, session, tmp_dir)
 
     async def close(self) -> dict[str, Any]:
         """Disconnect, check the journal (every order final, consistent), close it (flushed),
@@ -681,6 +734,7 @@ class _Gateway:
             await self.journal.close()
             if self.sim is not None:
                 await self.sim.aclose()
+            await _remove_dir(self.tmp_dir)
         log.info("ibkr gateway closed; journal %s flushed", self.journal.path)
         return out
 
@@ -849,7 +903,8 @@ async def run_momentum_scheduled(config: Any, ctx: Any) -> dict[str, Any]:
     or the journal is inconsistent."""
     from openclaw.schedule import PollResult, RunContext, Scheduler
 
-    schedule = weekly_schedule(config)
+    # building the schedule loads the exchange calendar (~0.5 s): off the event loop
+    schedule = await asyncio.to_thread(weekly_schedule, config)
     stop: asyncio.Event = ctx.stop
     gw = await _acquire_gateway(config, ctx)
     outcomes: list[dict[str, Any]] = []
@@ -890,23 +945,14 @@ async def run_momentum_scheduled(config: Any, ctx: Any) -> dict[str, Any]:
 
 async def cli_schedule_status(config_path: str | None, journal_path: str) -> dict[str, Any]:
     """``openclaw schedule status``: the last and next momentum runs (B's scheduler)."""
-    from datetime import time as dtime
-    from datetime import timedelta
+    from pathlib import Path
 
     from openclaw.config import IbkrRunConfig, load_ibkr_config
-    from openclaw.schedule import Scheduler, WeeklySchedule
+    from openclaw.schedule import Scheduler
 
     cfg = load_ibkr_config(config_path) if config_path else IbkrRunConfig()
-    sc = dict(cfg.schedule)
-    days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-    wd = sc.get("weekday", 0)
-    weekday = days.index(wd.lower()) if isinstance(wd, str) else int(wd)
-    schedule = WeeklySchedule(
-        weekday, dtime.fromisoformat(str(sc.get("at", "09:45"))),
-        name=str(sc.get("name", "momentum")), tz=str(sc.get("tz", "America/New_York")),
-        calendar=str(sc.get("calendar", "XNYS")),
-        grace=timedelta(minutes=float(sc.get("grace_minutes", 120))))
-    from pathlib import Path
+    # the same parsing and checks as ``openclaw run``; the calendar loads off the loop
+    schedule = await asyncio.to_thread(weekly_schedule, cfg)
 
     jpath = journal_path or cfg.journal.path
     if not Path(jpath).is_file():

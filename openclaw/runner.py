@@ -26,7 +26,14 @@ is queried at its venue by client id; whatever stays open is listed in the summa
 is closed. Exit 0 when every order is final, the journal passes ``Journal.consistency_check``
 and reconciliation did not halt, 1 otherwise, 2 on a bad config.
 (A tool that can start simulators, like ``openclaw demo``: the only imports of ``openclaw.sim``
-are inside ``_start_simulators``, ``_start_tws_sim`` and ``_start_fake_telegram``.)
+are inside ``_start_simulators``, ``_start_tws_sim``, ``_start_fake_telegram`` and
+``check_run_file``; the full list of such imports is in openclaw/demo.py's docstring.)
+
+Journal durability: ``[journal] synchronous`` (``journal_synchronous``): ``FULL`` by default
+when any order goes to a live venue, ``NORMAL`` when every order goes to the simulators; the
+summary says which one the journal used (``journal_synchronous``, ``journal_inline``).
+``openclaw config check FILE`` (``check_run_file``) runs every check this module makes before
+the first order, without starting anything.
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from openclaw.config import Config, ConfigError, load_config
+from openclaw.config import Config, ConfigError, journal_synchronous, load_config
 from openclaw.errors import OpenclawError
 
 log = logging.getLogger("openclaw.runner")
@@ -173,23 +180,31 @@ async def _start_simulators(seed: int, binance_options: dict[str, Any] | None = 
 SIM_ED25519_API_KEY = "openclaw-sim-ed25519-key"
 
 
-async def _ed25519_keys(cfg: Config, paper: bool, source: str) -> dict[str, Any]:
-    """The Ed25519 logon keys the venues name (``ed25519_key_file``), read off the event loop;
-    a file that is no Ed25519 private key is a ConfigError naming the file, never its content."""
+def _read_ed25519_keys(cfg: Config, paper: bool, source: str) -> dict[str, Any]:
+    """The Ed25519 logon keys the venues name (``ed25519_key_file``; blocking file reads); a
+    file that is no Ed25519 private key is a ConfigError naming the file, never its content
+    (every such file listed)."""
     from openclaw.execution.fast import Ed25519Key
 
     keys: dict[str, Any] = {}
+    errors: list[tuple[str, str]] = []
     for name, v in cfg.venues.items():
         if not v.ed25519_key_file:
             continue
         api_key = (SIM_ED25519_API_KEY if v.mode == "sim" or paper
                    else os.environ.get(v.ed25519_api_key_env, ""))
         try:
-            keys[name] = await asyncio.to_thread(Ed25519Key.from_file, api_key,
-                                                 v.ed25519_key_file)
+            keys[name] = Ed25519Key.from_file(api_key, v.ed25519_key_file)
         except ValueError as e:
-            raise ConfigError(source, [(f"venues.{name}.ed25519_key_file", str(e))]) from None
+            errors.append((f"venues.{name}.ed25519_key_file", str(e)))
+    if errors:
+        raise ConfigError(source, errors)
     return keys
+
+
+async def _ed25519_keys(cfg: Config, paper: bool, source: str) -> dict[str, Any]:
+    """``_read_ed25519_keys`` off the event loop."""
+    return await asyncio.to_thread(_read_ed25519_keys, cfg, paper, source)
 
 
 async def _start_tws_sim(seed: int, universe_size: int, fx_rate: float) -> Any:
@@ -286,7 +301,8 @@ async def run_config(cfg: Config, *, paper: bool = False, seconds: float | None 
                 loop.add_signal_handler(sig, _on_signal, stop, sig)
                 installed.append(sig)
     r = Running()
-    summary: dict[str, Any] = {"config": source, "paper": paper}
+    summary: dict[str, Any] = {"config": source, "paper": paper,
+                               "journal_synchronous": journal_synchronous(cfg, paper)}
     try:
         await _start(cfg, r, paper=paper, seed=seed, source=source)
         ctx = RunContext(cfg, paper, stop, r.journal, None, r.aggregator, r.alerter,
@@ -361,8 +377,13 @@ async def _start(cfg: Config, r: Running, *, paper: bool, seed: int, source: str
         check_sim_instruments(cfg, r.sims, source)
         log.info("simulators started", extra={"urls": {v: u.get("rest") for v, u in
                                                        r.sims.urls.items()}})
-    r.journal = await Journal.open(cfg.journal.path)
-    log.info("journal open", extra={"path": cfg.journal.path})
+    sync = journal_synchronous(cfg, paper)
+    r.journal = await Journal.open(cfg.journal.path, synchronous=sync)
+    log.info("journal open", extra={"path": cfg.journal.path, "synchronous": sync,
+                                    "inline_send_path": r.journal.inline})
+    if sync == "NORMAL" and not paper and any(v.mode == "live" for v in cfg.venues.values()):
+        log.warning("journal synchronous=NORMAL with a live venue: an OS crash or power cut may "
+                    "lose the last journaled orders (docs/journal.md)")
 
     sinks: list[Sink] = []
     tg = cfg.alerts.telegram
@@ -499,7 +520,8 @@ async def _start_triarb(cfg: Config, r: Running, router: Any, slippage: float) -
                              max_start=max_start,  # type: ignore[arg-type]  # (venue, asset)
                              check=gate.check,
                              partial_policy=t.partial_policy, slippage_bps=slippage,
-                             on_result=after, reconciler=r.reconciler)
+                             on_result=after, reconciler=r.reconciler,
+                             warm_interval_ms=t.warm_interval_ms)
 
 
 async def _shutdown(r: Running, drain_timeout: float) -> dict[str, Any]:
@@ -542,6 +564,8 @@ async def _shutdown(r: Running, drain_timeout: float) -> dict[str, Any]:
         if problems:
             out["journal_problems"] = [str(x) for x in problems[:20]]
         out["journal_path"] = str(r.journal.path)
+        out["journal_synchronous"] = r.journal.synchronous      # what the journal really used
+        out["journal_inline"] = r.journal.inline
     if r.reconciler is not None:        # stop it; a last comparison with every order settled
         out.update(await r.reconciler.finish())
     if r.routes:
@@ -655,6 +679,101 @@ def ibkr_entries(cfg: Any, source: str) -> dict[str, Callable[..., Any]]:
     return entries
 
 
+def check_ibkr_sections(cfg: Any, source: str) -> None:
+    """The strategy sections of an IBKR file checked by the same functions its entry points
+    use at start (``[fx]``, ``[momentum]``, ``[schedule]``); ConfigError lists every problem of
+    every section at once, each with its path."""
+    from types import SimpleNamespace
+
+    from openclaw.ibkr_app import _momentum_config, fx_run_settings, weekly_schedule
+
+    errors: list[tuple[str, str]] = []
+    checks: list[Callable[[], Any]] = []
+    if cfg.fx:
+        checks.append(lambda: fx_run_settings(cfg))
+        # the same section without ``ignore_window``: its other errors are listed too
+        rest = {k: v for k, v in cfg.fx.items() if k != "ignore_window"}
+        checks.append(lambda: fx_run_settings(SimpleNamespace(fx=rest, ibkr=cfg.ibkr)))
+    if cfg.momentum or cfg.schedule:
+        checks.append(lambda: weekly_schedule(cfg))
+    if cfg.momentum:
+        # [ibkr] port unset: the run starts the TWS simulator, whose universe fills an empty
+        # ``universe`` (a stand-in here); with a port the real gateway needs ``universe``
+        sim = SimpleNamespace(universe=["SIM"]) if cfg.ibkr.port is None else None
+        checks.append(lambda: _momentum_config(cfg, sim))
+        if sim is None and not cfg.momentum.get("universe"):    # the section's other errors
+            filled = SimpleNamespace(momentum={**cfg.momentum, "universe": ["SIM"]},
+                                     ibkr=cfg.ibkr)
+            checks.append(lambda: _momentum_config(filled, None))
+    for check in checks:
+        try:
+            check()
+        except ConfigError as e:
+            errors += [err for err in e.errors if err not in errors]
+    if errors:
+        raise ConfigError(source, errors)
+
+
+async def check_run_file(path: str, *, paper: bool = False, seed: int = 7) -> dict[str, Any]:
+    """What ``openclaw run PATH`` checks before trading, without starting anything: the file
+    (crypto ``Config`` or IBKR run file, routed as ``main`` routes it), then every check the run
+    makes before its first order (``preflight``, Ed25519 key files, instruments against the
+    simulated market; IBKR: entry points and strategy sections). Raises ConfigError listing
+    every problem found at that step, each with its path; returns a short description. The
+    checks read files and import modules: they run in a worker thread, off the event loop."""
+    return await asyncio.to_thread(_check_run_file, path, paper, seed)
+
+
+def _check_run_file(path: str, paper: bool, seed: int) -> dict[str, Any]:
+    """``check_run_file``, blocking."""
+    import tomllib
+    from pathlib import Path
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}                      # load_config reports the file or syntax error
+    if is_ibkr_file(data):
+        from openclaw.config import load_ibkr_config
+
+        icfg = load_ibkr_config(path)
+        errors: list[tuple[str, str]] = []
+        for step in (lambda: ibkr_entries(icfg, path), lambda: check_ibkr_sections(icfg, path)):
+            try:
+                step()
+            except ConfigError as e:
+                errors += e.errors
+        if errors:
+            raise ConfigError(path, errors)
+        return {"kind": "ibkr", "strategies": [n for n in IBKR_ENTRIES if getattr(icfg, n)],
+                "gateway": "simulator" if icfg.ibkr.port is None else
+                f"{icfg.ibkr.host}:{icfg.ibkr.port}"}
+    cfg = load_config(path)
+    errors = []
+    try:
+        preflight(cfg, paper, path)
+    except ConfigError as e:
+        errors += e.errors
+    try:
+        _read_ed25519_keys(cfg, paper, path)
+    except ConfigError as e:
+        errors += e.errors
+    if paper or any(v.mode == "sim" for v in cfg.venues.values()):
+        from types import SimpleNamespace
+
+        from openclaw.sim.market import SyntheticMarket  # the simulators' instruments
+
+        market = SyntheticMarket(seed)
+        try:
+            check_sim_instruments(cfg, SimpleNamespace(market=market), path)
+        except ConfigError as e:
+            errors += e.errors
+    if errors:
+        raise ConfigError(path, errors)
+    return {"kind": "crypto", "venues": len(cfg.venues), "instruments": len(cfg.instruments),
+            "journal_synchronous": journal_synchronous(cfg, paper)}
+
+
 async def run_ibkr(path: str, *, paper: bool = False, seconds: float | None = None,
                    seed: int = 7, drain_timeout: float = 10.0,
                    stop: asyncio.Event | None = None) -> dict[str, Any]:
@@ -667,6 +786,7 @@ async def run_ibkr(path: str, *, paper: bool = False, seconds: float | None = No
             from None
     cfg = load_ibkr_config(path)
     entries = ibkr_entries(cfg, path)
+    check_ibkr_sections(cfg, path)    # as ``openclaw config check``: before connecting
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

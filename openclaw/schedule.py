@@ -63,6 +63,7 @@ __all__ = [
     "SystemClock",
     "WeeklySchedule",
     "exchange_calendar",
+    "load_exchange_calendar",
     "run_client_id",
     "run_order_prefix",
     "schedule_status",
@@ -165,8 +166,17 @@ def exchange_calendar(name: str, first: date, last: date) -> Any:
     return cal
 
 
+async def load_exchange_calendar(name: str, first: date, last: date) -> Any:
+    """``exchange_calendar`` in a worker thread: importing exchange_calendars and building a
+    calendar takes ~0.5 s, which must not stall the event loop (feeds, orders) it runs on."""
+    return await asyncio.to_thread(exchange_calendar, name, first, last)
+
+
 class WeeklySchedule:
-    """One slot a week on a trading day (see the module docstring for the holiday rule)."""
+    """One slot a week on a trading day (see the module docstring for the holiday rule).
+
+    The constructor loads the exchange calendar (~0.5 s the first time in a process): from
+    async code build it with ``await WeeklySchedule.create(...)`` (a worker thread)."""
 
     def __init__(
         self,
@@ -200,6 +210,11 @@ class WeeklySchedule:
         self.grace = grace
         today = date.today()
         exchange_calendar(calendar, today - timedelta(days=30), today + timedelta(days=30))
+
+    @classmethod
+    async def create(cls, weekday: int, at: time, **kw: Any) -> WeeklySchedule:
+        """``WeeklySchedule(weekday, at, **kw)`` built in a worker thread (calendar load)."""
+        return await asyncio.to_thread(cls, weekday, at, **kw)
 
     def __repr__(self) -> str:
         return (
@@ -295,9 +310,11 @@ class SystemClock:
     """The real clock: UTC now, asyncio sleep."""
 
     def now(self) -> datetime:
+        """The current time in UTC."""
         return datetime.now(UTC)
 
     async def sleep(self, seconds: float) -> None:
+        """``asyncio.sleep`` (negative: no wait)."""
         await asyncio.sleep(max(0.0, seconds))
 
 
@@ -427,6 +444,10 @@ class Scheduler:
         """Act on every slot due now (see the module docstring); returns when to poll next."""
         now = self.clock.now()
         _aware(now, "clock.now()")
+        # the calendar for every slot this poll looks at, (re)built off the loop if needed
+        await load_exchange_calendar(
+            self.schedule.calendar, (now - self.lookback).date() - timedelta(days=14),
+            now.date() + timedelta(days=30))
         known = [r for r in await self.journal.runs() if r.name == self.schedule.name]
         if known:
             # never older than the first run journaled: no backfill of a new schedule's past

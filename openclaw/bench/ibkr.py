@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,40 +33,43 @@ from typing import Any
 import numpy as np
 import orjson
 
-__all__ = ["run_fx_bench", "run_ibkr_bench", "run_rebalance_bench", "start_sim_process"]
+from openclaw.bench.simproc import SimProcess as _Child
+from openclaw.bench.simproc import SimProcessError, module_args
+
+__all__ = ["SimProcess", "run_fx_bench", "run_ibkr_bench", "run_rebalance_bench",
+           "start_sim_process"]
 
 REBALANCE_TARGET_MS = 100.0
 FX_TARGET_US = 100.0
 
 
-class SimProcess:
-    """``python -m openclaw.sim.tws`` in a subprocess; ``host``/``port`` from its JSON line."""
+class SimProcess(_Child):
+    """``python -m openclaw.sim.tws`` in a child process (asyncio, ``openclaw.bench.simproc``);
+    ``host``/``port`` from its JSON line once started."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], host: str, port: int) -> None:
-        self.proc, self.host, self.port = proc, host, port
+    host: str = ""
+    port: int = 0
 
-    def close(self) -> None:
-        self.proc.terminate()
+    async def start(self) -> dict[str, Any]:
+        """Spawn the simulator and read its address."""
+        info = await super().start()
         try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+            url = info["urls"]["tws"]
+            self.host, self.port = str(url["host"]), int(url["port"])
+        except (KeyError, TypeError, ValueError):
+            await self.stop()
+            raise SimProcessError(f"the TWS simulator printed no tws URL: {info}") from None
+        return info
 
 
-def start_sim_process(seed: int = 1, universe: int = 60, fx_rate: float = 20.0) -> SimProcess:
-    """Start the TWS simulator in its own process and wait for its address."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "openclaw.sim.tws", "--port", "0", "--seed", str(seed),
-         "--universe", str(universe), "--fx-rate", str(fx_rate)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        proc.kill()
-        raise RuntimeError("the TWS simulator did not start")
-    url = orjson.loads(line)["urls"]["tws"]
-    return SimProcess(proc, url["host"], int(url["port"]))
+async def start_sim_process(seed: int = 1, universe: int = 60, fx_rate: float = 20.0
+                            ) -> SimProcess:
+    """Start the TWS simulator in its own process and wait for its address (never blocking
+    the event loop)."""
+    sim = SimProcess(module_args("openclaw.sim.tws", "--port", "0", "--seed", str(seed),
+                                 "--universe", str(universe), "--fx-rate", str(fx_rate)))
+    await sim.start()
+    return sim
 
 
 async def _session(sim: SimProcess, tmp: Path, sync: str, client_id: int) -> Any:
@@ -103,8 +105,9 @@ async def _rebalance(reps: int, universe: int, top: int) -> dict[str, Any]:
     from openclaw.ibkr_app import run_momentum
     from openclaw.strategies.momentum import MomentumConfig
 
-    sim = start_sim_process(seed=1, universe=universe)
-    tmp = Path(tempfile.mkdtemp(prefix="openclaw-bench-ibkr-"))
+    sim = await start_sim_process(seed=1, universe=universe)
+    tmpdir = tempfile.TemporaryDirectory(prefix="openclaw-bench-ibkr-")
+    tmp = Path(tmpdir.name)
     try:
         journal, session = await _session(sim, tmp, "FULL", 31)
         try:
@@ -128,7 +131,8 @@ async def _rebalance(reps: int, universe: int, top: int) -> dict[str, Any]:
             await session.close()
             await journal.close()
     finally:
-        sim.close()
+        await sim.stop()
+        await asyncio.to_thread(tmpdir.cleanup)
     p50 = statistics.median(times)
     return {
         "orders": top, "reps": reps, "rebalance_ms_p50": p50,
@@ -147,7 +151,7 @@ async def _universe(session: Any, n: int) -> list[str]:
     return list(Universe(1, n).symbols)
 
 
-def _pin(sim: SimProcess) -> tuple[set[int], set[int]] | None:
+def _pin(pid: int) -> tuple[set[int], set[int]] | None:
     """Simulator on the last CPU, this process on the others (Linux, >= 2 CPUs); returns
     (our old affinity, the CPUs now used) or None when pinning is not possible.
 
@@ -162,7 +166,7 @@ def _pin(sim: SimProcess) -> tuple[set[int], set[int]] | None:
     if len(cpus) < 2:
         return None
     old = set(cpus)
-    setaff(sim.proc.pid, {cpus[-1]})
+    setaff(pid, {cpus[-1]})
     setaff(0, set(cpus[:-1]))
     return old, set(cpus[:-1])
 
@@ -171,9 +175,10 @@ async def _fx(seconds: float, sync: str, pin: bool = True) -> dict[str, Any]:
     from openclaw.ibkr_app import run_fx
     from openclaw.strategies.fx_scalper import SENT, FxScalperConfig
 
-    sim = start_sim_process(seed=2, universe=5, fx_rate=100.0)
-    pinned = _pin(sim) if pin else None
-    tmp = Path(tempfile.mkdtemp(prefix="openclaw-bench-fx-"))
+    sim = await start_sim_process(seed=2, universe=5, fx_rate=100.0)
+    pinned = _pin(sim.pid) if pin else None
+    tmpdir = tempfile.TemporaryDirectory(prefix="openclaw-bench-fx-")
+    tmp = Path(tmpdir.name)
     try:
         journal, session = await _session(sim, tmp, sync, 41)
         try:
@@ -204,7 +209,8 @@ async def _fx(seconds: float, sync: str, pin: bool = True) -> dict[str, Any]:
             await session.close()
             await journal.close()
     finally:
-        sim.close()
+        await sim.stop()
+        await asyncio.to_thread(tmpdir.cleanup)
         if pinned is not None:
             os.sched_setaffinity(0, pinned[0])
     sent = rows[rows[:, SENT] > 0]

@@ -27,7 +27,6 @@ default market definition (``openclaw.sim.market.default_instruments``), importe
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import platform
@@ -39,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+from openclaw.bench.simproc import SimProcess as _Child
+from openclaw.bench.simproc import SimProcessError, module_args
 from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
 from openclaw.feeds.instrument import Instrument
 from openclaw.feeds.state import BookState
@@ -109,69 +110,29 @@ def machine_cpu() -> tuple[float, float]:
 # --------------------------------------------------------------------------- simulator process
 
 
-class SimProcess:
-    """``python -m openclaw.sim`` as a subprocess: start, read URLs, stats, stop."""
+class SimProcess(_Child):
+    """``python -m openclaw.sim`` as a subprocess (``openclaw.bench.simproc``): start, read
+    URLs, keep stderr, stop."""
 
     def __init__(self, *, seed: int = 1, rate: float = 10.0, paused: bool = True,
                  extra_args: tuple[str, ...] = ()) -> None:
-        self.args = [sys.executable, "-m", "openclaw.sim", "--seed", str(seed),
-                     "--rate", str(rate), *(["--paused"] if paused else []), *extra_args]
-        self.proc: asyncio.subprocess.Process | None = None
+        super().__init__(module_args("openclaw.sim", "--seed", str(seed), "--rate", str(rate),
+                                     *(["--paused"] if paused else []), *extra_args),
+                         start_timeout=SIM_START_TIMEOUT)
         self.urls: dict[str, dict[str, str]] = {}
-        self.stderr_lines: list[str] = []
-        self._stderr_task: asyncio.Task[None] | None = None
 
-    @property
-    def pid(self) -> int:
-        """Process id of the running simulator."""
-        assert self.proc is not None
-        return self.proc.pid
-
-    async def start(self) -> dict[str, dict[str, str]]:
+    async def start(self) -> dict[str, Any]:
         """Spawn the simulators and return their URLs (the ``{"urls": ...}`` line)."""
-        self.proc = await asyncio.create_subprocess_exec(
-            *self.args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        self._stderr_task = asyncio.create_task(self._read_stderr())
-        assert self.proc.stdout is not None
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + SIM_START_TIMEOUT
-        while True:
-            try:
-                line = await asyncio.wait_for(self.proc.stdout.readline(),
-                                              max(0.1, deadline - loop.time()))
-            except TimeoutError:
-                raise LoadTestError(f"simulators printed no URLs in {SIM_START_TIMEOUT}s: "
-                                    f"{' '.join(self.args)}") from None
-            if not line:
-                await asyncio.sleep(0.2)     # let the stderr reader collect the traceback
-                raise LoadTestError("simulator process exited: "
-                                    + " | ".join(self.stderr_lines[-5:]))
-            text = line.decode().strip()
-            if text.startswith("{"):
-                self.urls = json.loads(text)["urls"]
-                return self.urls
-
-    async def _read_stderr(self) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
-        while line := await self.proc.stderr.readline():
-            if len(self.stderr_lines) < 10_000:
-                self.stderr_lines.append(line.decode(errors="replace").rstrip())
-
-    async def stop(self) -> int | None:
-        """SIGTERM, wait (kill after 10 s); returns the exit code."""
-        if self.proc is None:
-            return None
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), 10.0)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
-        if self._stderr_task is not None:
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(self._stderr_task, 2.0)
-        return self.proc.returncode
+        try:
+            info = await super().start()
+        except SimProcessError as e:
+            raise LoadTestError(str(e)) from None
+        urls = info.get("urls")
+        if not isinstance(urls, dict):
+            await self.stop()
+            raise LoadTestError(f"the simulators printed no URLs: {info}")
+        self.urls = urls
+        return self.urls
 
 
 # --------------------------------------------------------------------------- client set-up

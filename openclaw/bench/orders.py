@@ -23,7 +23,6 @@ import gc
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 from decimal import Decimal
@@ -32,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from openclaw.bench.simproc import SimProcess, module_args
 from openclaw.execution.client_ids import ClientIdFactory
 from openclaw.execution.fast import FastConfig, make_fast_route
 from openclaw.execution.orders import Order, OrderStatus, OrderType, Side
@@ -48,49 +48,22 @@ TARGETS = {"fast_p50_us": 1000.0, "fast_p99_us": 3000.0, "ratio_p50": 2.5,
 
 
 async def start_sim_process(seed: int = 7, rate: float = 2.0
-                            ) -> tuple[asyncio.subprocess.Process, dict[str, dict[str, str]]]:
-    """``python -m openclaw.sim`` in a child process; returns it and the URLs it printed."""
-    # stderr to a file, never a pipe nobody reads (a full pipe would stall the simulator)
-    err_file = tempfile.TemporaryFile()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "openclaw.sim", "--seed", str(seed), "--rate", str(rate),
-        stdout=asyncio.subprocess.PIPE, stderr=err_file)
-    assert proc.stdout is not None
-    try:
-        async with asyncio.timeout(30):
-            while True:
-                line = await proc.stdout.readline()
-                if not line:
-                    err_file.seek(0)
-                    err = err_file.read()[-500:].decode(errors="replace")
-                    raise RuntimeError(f"simulator exited before printing its URLs: {err}")
-                if line.startswith(b"{"):
-                    urls = orjson.loads(line)["urls"]
-                    break
-    except BaseException:
-        proc.kill()
-        await proc.wait()
-        raise
-    finally:
-        err_file.close()      # the child keeps its own descriptor
+                            ) -> tuple[SimProcess, dict[str, dict[str, str]]]:
+    """``python -m openclaw.sim`` in a child process (``openclaw.bench.simproc``); returns it
+    and the URLs it printed."""
+    sim = SimProcess(module_args("openclaw.sim", "--seed", str(seed), "--rate", str(rate)))
+    info = await sim.start()
+    urls = info.get("urls", {})
     missing = [v for v in VENUES if WS_URL_KEY[v] not in urls.get(v, {})]
     if missing:
-        proc.kill()
-        await proc.wait()
+        await sim.stop()
         raise RuntimeError(f"simulator serves no trading WebSocket for {missing}")
-    return proc, urls
+    return sim, urls
 
 
-async def stop_sim_process(proc: asyncio.subprocess.Process) -> None:
+async def stop_sim_process(sim: SimProcess) -> None:
     """SIGTERM, then wait (kill after 10 s)."""
-    if proc.returncode is None:
-        proc.terminate()
-        try:
-            async with asyncio.timeout(10):
-                await proc.wait()
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+    await sim.stop()
 
 
 def _pct(xs: list[float], q: float) -> float:

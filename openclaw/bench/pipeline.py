@@ -145,7 +145,10 @@ class _NullRouter:
     def __init__(self) -> None:
         self.lists: list[list[Any]] = []
 
-    async def send_list(self, orders: list[Any]) -> list[Any]:
+    async def send_list(self, orders: list[Any],
+                        on_first_send: Callable[[int], Any] | None = None) -> list[Any]:
+        if on_first_send is not None:  # as the Router does when the first leg leaves
+            on_first_send(time.monotonic_ns())
         self.lists.append(orders)
         return orders
 

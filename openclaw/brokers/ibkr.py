@@ -35,7 +35,17 @@ orders list, which carries only the permId).
 Start-up reconciliation: orders that the journal holds as not final are loaded; NEW and SENT
 ones become UNKNOWN (they may or may not have reached IB) and every one is matched by
 ``orderRef`` against what the gateway reports, then brought to its true state (acked, filled,
-cancelled, or rejected when the gateway has no trace of it).
+cancelled). An order the gateway has no trace of is REJECTED only when the journal shows it
+never got past NEW (``record_new`` commits before the socket write, the SENT record follows the
+write): IB's completed-orders and executions lists are time-limited, so an order the journal
+saw written stays UNKNOWN, is alerted (HIGH) and is listed in ``ReconcileReport.unresolved``.
+
+Anomalies: an execution the order state machine refuses (a fill of a REJECTED order, an
+execution correction that overfills) is never dropped: the raw execution is journaled (a run
+named ``ibkr_anomaly``, status FAILED, detail = the execution as JSON: the journal has no other
+record for it), a HIGH alert is sent, the session is halted (new orders refused until
+``resume``) and every resync logs and alerts it again until then; ``start`` reports the
+journaled ones (earlier processes' anomalies are reported, not alerted at each resync).
 
 Errors are ``IbkrError`` with the IB error code (0 when the failure is not an IB error).
 """
@@ -46,6 +56,7 @@ import asyncio
 import contextlib
 import copy
 import dataclasses
+import json
 import logging
 import math
 import re
@@ -79,10 +90,11 @@ from openclaw.execution.orders import (
     Side,
     VenueAnswer,
 )
-from openclaw.journal import Journal
+from openclaw.journal import Journal, RunStatus
 from openclaw.strategies.bar_cache import BarCache, CachedBars, CloseMatrix, DailyBars
 
 __all__ = [
+    "ANOMALY_RUN_NAME",
     "VENUE",
     "IbkrError",
     "IbkrSession",
@@ -96,6 +108,8 @@ __all__ = [
 log = logging.getLogger("openclaw.brokers.ibkr")
 
 VENUE = "ibkr"
+#: journal run name under which refused executions (anomalies) are recorded
+ANOMALY_RUN_NAME = "ibkr_anomaly"
 _FX_RE = re.compile(r"[A-Z]{3}\.[A-Z]{3}")
 _STK_RE = re.compile(r"[A-Z0-9][A-Z0-9.\- ]{0,11}")
 _LIVE = frozenset({"PendingSubmit", "ApiPending", "PreSubmitted", "Submitted", "PendingCancel"})
@@ -168,6 +182,7 @@ class _ProgressFetcher:
         self.session, self.total, self.progress, self.done = session, total, progress, 0
 
     async def fetch_daily_bars(self, symbol: str, days: int) -> DailyBars:
+        """The session's ``fetch_daily_bars``, then the progress hook."""
         bars = await self.session.fetch_daily_bars(symbol, days)
         self.done += 1
         if self.progress is not None:
@@ -192,6 +207,8 @@ class _Tracked:
     resends: int = 0
     seen_at_resync: bool = False
     gateway_status: str = ""
+    written: bool = False  # the placeOrder write happened (journal: SENT or later)
+    unknown_alerted: bool = False
 
 
 @dataclass(slots=True)
@@ -220,6 +237,10 @@ class ReconcileReport:
     loaded: int
     resolved: dict[str, str]  # client id -> status after reconciliation
     not_found: list[str]
+    #: written to the gateway (journal) but not found there: still UNKNOWN, alerted
+    unresolved: list[str] = field(default_factory=list)
+    #: refused executions journaled so far (this process or earlier ones), raw JSON dicts
+    anomalies: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -233,10 +254,12 @@ class PlaceResult:
 
     @property
     def filled(self) -> list[Order]:
+        """The orders that ended FILLED."""
         return [o for o in self.orders if o.status is OrderStatus.FILLED]
 
     @property
     def all_filled(self) -> bool:
+        """True when every order ended FILLED."""
         return all(o.status is OrderStatus.FILLED for o in self.orders)
 
     @property
@@ -318,6 +341,13 @@ class IbkrSession:
         self._fx: dict[int, tuple[str, QuoteCallback]] = {}
         self._fx_handler: Callable[[Any], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: refused executions by execId (raw, as journaled); see the module docstring
+        self.anomalies: dict[str, dict[str, Any]] = {}
+        #: why new orders are refused (an anomaly), None while trading normally
+        self.halted: str | None = None
+        # anomalies already surfaced for good: an earlier process's (reported by ``start``)
+        # and those an operator acknowledged with ``resume``
+        self._acknowledged: set[str] = set()
         # per symbol: its Contract (ib_async never mutates the contract of an order we place)
         # and per (symbol, side, type) a template ib_async Order copied for each new order
         self._contracts: dict[str, Contract] = {}
@@ -374,6 +404,7 @@ class IbkrSession:
                                 f"{self.host}:{self.port}: {msg}") from None
             raise IbkrError(0, f"cannot connect to {self.host}:{self.port}: {e!r}") from None
         loaded = await self._load_journal()
+        await self._load_anomalies()
         try:
             await self._resync()
         except (OSError, TimeoutError, ConnectionError) as e:
@@ -386,9 +417,12 @@ class IbkrSession:
         not_found = [
             cid for cid in loaded if not self._tracked[cid].seen_at_resync
         ]
+        unresolved = [cid for cid in not_found
+                      if self._tracked[cid].order.status is OrderStatus.UNKNOWN]
         log.info("ibkr session up: account %s, %d journaled open orders reconciled",
                  self.account, len(loaded))
-        return ReconcileReport(len(loaded), resolved, not_found)
+        return ReconcileReport(len(loaded), resolved, not_found, unresolved,
+                               list(self.anomalies.values()))
 
     async def close(self) -> None:
         """Stop reconnecting, deliver pending fills, disconnect."""
@@ -398,16 +432,26 @@ class IbkrSession:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._reconnect_task
         for exec_id in list(self._pending_fills):
-            self._flush_pending(exec_id)
+            self._take_pending(exec_id)
         self._connected.clear()
         self.ib.disconnect()
 
     async def __aenter__(self) -> IbkrSession:
+        """``start`` the session (``async with IbkrSession(...) as s``)."""
         await self.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        """``close`` the session."""
         await self.close()
+
+    def resume(self) -> None:
+        """Accept new orders again after an anomaly halted the session (an operator's call,
+        once the refused executions in ``anomalies`` are understood)."""
+        if self.halted is not None:
+            log.warning("ibkr: trading resumed (was halted: %s)", self.halted)
+        self.halted = None
+        self._acknowledged.update(self.anomalies)
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until connected and synchronised; IbkrError after ``timeout`` seconds."""
@@ -454,9 +498,30 @@ class IbkrSession:
                 self._apply(t, t.order.mark_unknown("connection lost before the gateway answered"))
         if self._reconnect_task is None or self._reconnect_task.done():
             self._reconnect_task = self._loop.create_task(self._reconnect())
+            self._reconnect_task.add_done_callback(self._reconnect_done)
+
+    def _reconnect_done(self, task: asyncio.Task[None]) -> None:
+        """The reconnect loop ended: fine when connected or closing, else alert (HIGH)."""
+        if self._closing or (not task.cancelled() and task.exception() is None
+                             and self._connected.is_set()):
+            return
+        err = None if task.cancelled() else task.exception()
+        log.critical("ibkr: the reconnect loop of %s:%s died (%r): the session stays "
+                     "disconnected", self.host, self.port, err or "cancelled", exc_info=err)
+        self._alert_halt(f"ibkr reconnect loop died: {err!r}")
+
+    def _alert_halt(self, text: str) -> None:
+        """A HIGH alert (``Alerter.halt``) when an alerter is configured; never raises."""
+        if self.alerter is None:
+            return
+        try:
+            self.alerter.halt(text)
+        except Exception:  # an alert sink's bug must not stop order handling
+            log.exception("ibkr: alert failed: %s", text)
 
     async def _reconnect(self) -> None:
         attempt = 0
+        alerted = False
         while not self._closing:
             await asyncio.sleep(self.reconnect_backoff.delay(attempt))
             attempt += 1
@@ -466,6 +531,15 @@ class IbkrSession:
                 await self._resync()
             except (OSError, TimeoutError, ConnectionError, IbkrError) as e:
                 log.info("ibkr: reconnect attempt %d failed: %r", attempt, e)
+                if self.ib.isConnected() and not self._closing:
+                    self.ib.disconnect()
+                continue
+            except Exception as e:  # a bug or an unexpected answer: keep trying, loudly
+                log.exception("ibkr: reconnect attempt %d failed unexpectedly", attempt)
+                if not alerted:
+                    alerted = True
+                    self._alert_halt(f"ibkr reconnect to {self.host}:{self.port} failing: "
+                                     f"{type(e).__name__}: {e}")
                 if self.ib.isConnected() and not self._closing:
                     self.ib.disconnect()
                 continue
@@ -485,6 +559,7 @@ class IbkrSession:
                 continue
             t = _Tracked(order, contract_for(order.symbol))
             t.done = self._loop.create_future() if self._loop else None  # type: ignore[union-attr]
+            t.written = order.sent_ns is not None  # SENT was journaled: the write happened
             self._tracked[order.client_id] = t
             if order.venue_order_id:
                 parts = order.venue_order_id.split(".")
@@ -524,39 +599,124 @@ class IbkrSession:
                 continue
             exec_cids.setdefault(cid, []).append(f)
         for cid, t in list(self._tracked.items()):
-            order = t.order
-            if order.is_final and order.status is not OrderStatus.CANCELED:
-                continue
-            trade = seen.get(cid)
-            execs = exec_cids.get(cid, [])
-            if trade is None and not execs:
-                if order.status is OrderStatus.UNKNOWN:
-                    self._apply(t, *order.resolve(VenueAnswer(
-                        cid, False, detail="not in open orders, completed orders or executions")))
-                continue
-            t.seen_at_resync = True
-            if trade is not None:
-                self._learn_ids(t, trade.order.clientId, trade.order.orderId,
-                                trade.order.permId or trade.orderStatus.permId)
-                t.gateway_status = trade.orderStatus.status
-            elif execs:
-                ex = execs[0].execution
-                self._learn_ids(t, ex.clientId, ex.orderId, ex.permId)
+            try:
+                self._resync_order(cid, t, seen.get(cid), exec_cids.get(cid, []))
+            except OpenclawError as e:  # one order's refused transition must not stop the rest
+                log.exception("ibkr: resync of order %s failed", cid)
+                self._alert_halt(f"ibkr resync of order {cid} failed: {e}")
+        open_ = sorted(set(self.anomalies) - self._acknowledged)
+        if open_:  # surfaced at every resync until an operator resumes
+            log.critical("ibkr: %d refused execution(s) journaled as %s, trading halted: %s",
+                         len(open_), ANOMALY_RUN_NAME, open_)
+            self._alert_halt(f"ibkr: {len(open_)} refused execution(s) ({', '.join(open_)}) "
+                             f"journaled as {ANOMALY_RUN_NAME}; trading halted")
+
+    def _resync_order(self, cid: str, t: _Tracked, trade: Trade | None,
+                      execs: list[IbFill]) -> None:
+        """Bring one tracked order up to date with what the gateway reported."""
+        order = t.order
+        if order.is_final and order.status is not OrderStatus.CANCELED:
+            return
+        if trade is None and not execs:
             if order.status is OrderStatus.UNKNOWN:
-                st = trade.orderStatus.status if trade is not None else "Submitted"
-                answer = VenueAnswer(cid, True, self._venue_order_id(t),
-                                     OrderStatus.ACKED, detail=f"gateway status {st or '?'}")
-                self._apply(t, *order.resolve(answer))
-            elif order.venue_order_id is None and t.perm_id:
-                self._apply(t, order.ack(self._venue_order_id(t)))
-            for f in execs:
-                self._deliver_fill(t, f, replay=True)
-            if trade is not None and trade.orderStatus.status in _CANCELLED:
-                if order.status in (OrderStatus.ACKED, OrderStatus.PARTIALLY_FILLED):
-                    self._apply(t, order.cancel(reason=f"gateway: {trade.orderStatus.status}"))
-            if trade is not None and trade.orderStatus.status in _LIVE and order.is_final is False:
-                t.ib_order = trade.order  # cancels go to the live order object
-            self._check_done(t)
+                self._not_found(t)
+            return
+        t.seen_at_resync = True
+        if trade is not None:
+            self._learn_ids(t, trade.order.clientId, trade.order.orderId,
+                            trade.order.permId or trade.orderStatus.permId)
+            t.gateway_status = trade.orderStatus.status
+        elif execs:
+            ex = execs[0].execution
+            self._learn_ids(t, ex.clientId, ex.orderId, ex.permId)
+        if order.status is OrderStatus.UNKNOWN:
+            st = trade.orderStatus.status if trade is not None else "Submitted"
+            answer = VenueAnswer(cid, True, self._venue_order_id(t),
+                                 OrderStatus.ACKED, detail=f"gateway status {st or '?'}")
+            self._apply(t, *order.resolve(answer))
+        elif order.venue_order_id is None and t.perm_id:
+            self._apply(t, order.ack(self._venue_order_id(t)))
+        for f in execs:
+            self._deliver_fill(t, f, replay=True)
+        if trade is not None and trade.orderStatus.status in _CANCELLED:
+            if order.status in (OrderStatus.ACKED, OrderStatus.PARTIALLY_FILLED):
+                self._apply(t, order.cancel(reason=f"gateway: {trade.orderStatus.status}"))
+        if trade is not None and trade.orderStatus.status in _LIVE and order.is_final is False:
+            t.ib_order = trade.order  # cancels go to the live order object
+        self._check_done(t)
+
+    def _not_found(self, t: _Tracked) -> None:
+        """An UNKNOWN order the gateway has no trace of (open, completed, executions).
+
+        REJECTED only if the journal shows it never got past NEW: ``record_new`` commits before
+        the socket write and SENT is recorded right after it, so no SENT record means the write
+        did not happen (short of a crash inside that one synchronous call: see the report of
+        P1-10). An order that was written stays UNKNOWN -- IB's completed-orders and executions
+        lists are time-limited, absence there is no proof -- and is alerted once."""
+        order = t.order
+        if not t.written and order.sent_ns is None:
+            self._apply(t, *order.resolve(VenueAnswer(
+                order.client_id, False,
+                detail="not in open orders, completed orders or executions; the journal shows "
+                       "it was never written to the gateway")))
+            return
+        if not t.unknown_alerted:
+            t.unknown_alerted = True
+            text = (f"ibkr order {order.client_id} ({order.symbol} {order.side.value} "
+                    f"{order.qty}) was written to the gateway but is not in its open orders, "
+                    "completed orders or executions: left UNKNOWN, check it at the broker")
+            log.critical("%s", text)
+            self._alert_halt(text)
+
+    async def _load_anomalies(self) -> None:
+        """Seed ``anomalies`` with the refused executions journaled by earlier processes (so a
+        replayed one is not journaled twice, and ``start`` reports them)."""
+        for r in await self.journal.runs():
+            if r.name != ANOMALY_RUN_NAME:
+                continue
+            try:
+                raw = json.loads(r.detail or "{}")
+            except ValueError:
+                raw = {"detail": r.detail}
+            key = str(raw.get("exec_id") or r.run_id)
+            self.anomalies.setdefault(key, raw)
+            self._acknowledged.add(key)  # reported by ``start``, not alerted at each resync
+
+    def _fill_refused(self, t: _Tracked, f: IbFill, err: OpenclawError) -> None:
+        """An execution the order state machine refused: journal it raw, alert, halt."""
+        ex, cr = f.execution, f.commissionReport
+        if ex.execId in self.anomalies:  # replayed at a resync: journaled already
+            return
+        order = t.order
+        raw: dict[str, Any] = {
+            "exec_id": ex.execId, "client_id": order.client_id, "order_ref": ex.orderRef,
+            "ib_client_id": ex.clientId, "ib_order_id": ex.orderId, "perm_id": ex.permId,
+            "symbol": order.symbol, "side": ex.side, "shares": str(ex.shares),
+            "price": str(ex.price), "cum_qty": str(ex.cumQty), "avg_price": str(ex.avgPrice),
+            "time": f.time.isoformat() if isinstance(f.time, datetime) else str(f.time),
+            "account": ex.acctNumber, "exchange": ex.exchange,
+            "commission": str(cr.commission) if cr.currency else None,
+            "commission_currency": cr.currency or None,
+            "order_status": order.status.value, "order_qty": str(order.qty),
+            "order_filled": str(order.filled_qty), "error": str(err),
+        }
+        self.anomalies[ex.execId] = raw
+        self.halted = f"execution {ex.execId} of {order.client_id} refused: {err}"
+        fut = self.journal.record_run(f"{ANOMALY_RUN_NAME}-{ex.execId}", RunStatus.FAILED,
+                                      name=ANOMALY_RUN_NAME, detail=json.dumps(raw))
+
+        def journaled(fu: asyncio.Future[None]) -> None:
+            e = fu.exception()
+            if e is not None:
+                self.stats.journal_errors += 1
+                log.critical("ibkr: journaling refused execution %s failed: %s (raw: %s)",
+                             ex.execId, e, raw)
+
+        fut.add_done_callback(journaled)
+        log.critical("ibkr: execution refused by the order state machine, trading halted: %s",
+                     raw)
+        self._alert_halt(f"ibkr {self.halted} (raw execution journaled as "
+                         f"{ANOMALY_RUN_NAME})")
 
     def _learn_ids(self, t: _Tracked, client_id: int, order_id: int, perm_id: int) -> None:
         cid = t.order.client_id
@@ -594,6 +754,7 @@ class IbkrSession:
             raise IbkrError(0, f"order {client_id} belongs to venue {order.venue}")
         t = _Tracked(order, contract_for(order.symbol))
         t.done = asyncio.get_running_loop().create_future()
+        t.written = order.sent_ns is not None
         self._tracked[client_id] = t
         self._check_done(t)
         return order
@@ -640,6 +801,9 @@ class IbkrSession:
             raise IbkrError(0, f"order {order.client_id} is {order.status}, not new")
         if order.client_id in self._tracked:
             raise IbkrError(0, f"order {order.client_id} was already submitted")
+        if self.halted is not None:
+            raise IbkrError(0, f"session halted, order {order.client_id} not taken: "
+                            f"{self.halted}")
         contract = contract_for(order.symbol)
         loop = asyncio.get_running_loop()
         t = _Tracked(order, contract, done=loop.create_future())
@@ -671,6 +835,9 @@ class IbkrSession:
                             " (a new ibkr order is needed)")
         if order.client_id in self._tracked:
             raise IbkrError(0, f"order {order.client_id} was already submitted")
+        if self.halted is not None:
+            raise IbkrError(0, f"session halted, order {order.client_id} not taken: "
+                            f"{self.halted}")
         contract = self._contract(order.symbol)
         assert self._loop is not None, "start() the session first"
         t = _Tracked(order, contract, done=self._loop.create_future())
@@ -746,6 +913,7 @@ class IbkrSession:
             else:  # a re-send that could not go out: the reconnect's resync decides
                 log.warning("ibkr: re-send of %s failed: %r", o.client_id, e)
             return
+        t.written = True
         t.ib_order = ib_order
         t.ib_client_id = self.client_id
         t.ib_order_id = ib_order.orderId
@@ -889,21 +1057,15 @@ class IbkrSession:
             self._deliver_fill(t, fill)
             return
         assert self._loop is not None
-        handle = self._loop.call_later(self.commission_wait_s, self._flush_pending, ex.execId)
+        handle = self._loop.call_later(self.commission_wait_s, self._take_pending, ex.execId)
         self._pending_fills[ex.execId] = (t.order.client_id, fill, handle)
 
     def _on_commission(self, trade: Trade, fill: IbFill, report: Any) -> None:
-        pending = self._pending_fills.pop(fill.execution.execId, None)
-        if pending is None:
-            return
-        cid, f, handle = pending
-        handle.cancel()
-        t = self._tracked.get(cid)
-        if t is not None:
-            self._deliver_fill(t, f)
+        self._take_pending(fill.execution.execId)
 
-    def _flush_pending(self, exec_id: str) -> None:
-        """The commission did not come in time: deliver the fill without it."""
+    def _take_pending(self, exec_id: str) -> None:
+        """Deliver a fill held for its commission: the commission came (``_on_commission``)
+        or did not come in time (the timer), or the session closes."""
         pending = self._pending_fills.pop(exec_id, None)
         if pending is None:
             return
@@ -930,8 +1092,8 @@ class IbkrSession:
         try:
             ev = order.fill(ex.execId, _dec(ex.shares), _dec(ex.price), fee,
                             cr.currency if fee else None, _ns(f.time))
-        except OpenclawError as e:
-            log.error("ibkr: fill %s of %s refused: %s", ex.execId, order.client_id, e)
+        except OpenclawError as e:  # never dropped: journaled raw, alerted, halted
+            self._fill_refused(t, f, e)
             return
         if ev is None:
             self.stats.duplicate_fills += 1

@@ -114,11 +114,14 @@ class PacerStats:
 class HistoricalPacer:
     """Admits historical-data requests under ``HistoricalLimits``; waits instead of failing.
 
-    ``async with pacer.slot(request_key, contract_key):`` waits until the request may go out
-    and records it. Admission is FIFO among waiters (one lock), so a burst of requests is sent
-    as fast as the rules allow and no request starves. ``violation()`` is called when the
-    gateway nevertheless answers with a pacing error: every request then waits for a backoff
-    delay (capped exponential, jitter) before the next admission.
+    ``await pacer.acquire(request_key, contract_key)`` waits until the request may go out
+    and records it as sent. The rules are checked and the request recorded under a lock (no two
+    requests take the same slot); the waiting itself happens outside the lock, so a request
+    held back by a rule of its own (an identical request within 15 s, its contract's 6 per 2 s)
+    never delays another symbol's request. A waiter re-checks the rules when it wakes up (a
+    request admitted meanwhile may push it back). ``violation()`` is called when the gateway
+    nevertheless answers with a pacing error: every request then waits for a backoff delay
+    (capped exponential, jitter) before the next admission.
     """
 
     limits: HistoricalLimits = field(default_factory=HistoricalLimits)
@@ -164,22 +167,25 @@ class HistoricalPacer:
         self.stats.admitted += 1
 
     async def acquire(self, key: Hashable, contract: Hashable) -> None:
-        """Wait (on the loop) until the request may be sent, then count it as sent."""
+        """Wait (on the loop) until the request may be sent, then count it as sent.
+
+        The wait is computed and the request recorded under the lock; the sleep is outside it,
+        so other keys and contracts are admitted while this one waits."""
         loop = asyncio.get_running_loop()
-        async with self._lock:
-            waited = False
-            t0 = loop.time()
-            while True:
+        t0 = loop.time()
+        waited = False
+        while True:
+            async with self._lock:
                 now = loop.time()
                 wait = self.wait_needed(key, contract, now)
                 if wait <= 0:
-                    break
-                waited = True
-                await asyncio.sleep(wait)
-            if waited:
-                self.stats.waited += 1
-                self.stats.waited_s += loop.time() - t0
-            self._record(key, contract, loop.time())
+                    if waited:
+                        self.stats.waited += 1
+                        self.stats.waited_s += now - t0
+                    self._record(key, contract, now)
+                    return
+            waited = True
+            await asyncio.sleep(wait)
 
     def violation(self) -> float:
         """The gateway reported a pacing violation: back off; returns the delay applied."""

@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from openclaw.execution.fast.base import RouteDown
+from openclaw.execution.fast.codes import MAYBE, RATE_LIMITED, outcome_of
 from openclaw.execution.orders import Order, OrderStatus, OrderType, VenueAnswer
 from openclaw.execution.ratelimit import TokenBucket
 from openclaw.journal import Journal
@@ -34,14 +36,30 @@ _STATUS = {  # ccxt unified status -> ours (for queries)
 }
 
 
-# ccxt errors after which the order may exist at the venue: UNKNOWN until a query answers
-_MAYBE_EXECUTED = frozenset({"RequestTimeout", "NetworkError", "ExchangeNotAvailable",
-                             "OperationFailed", "OnMaintenance", "ExchangeError"})
-
-
-# ccxt errors of a venue's rate limit: the request was refused, not executed
-_RATE_LIMITED = frozenset({"RateLimitExceeded", "DDoSProtection"})
+# What a ccxt error means for an order is ``fast.codes.outcome_of`` (by class, isinstance): the
+# NetworkError/OperationFailed family (RequestTimeout, ExchangeNotAvailable, OnMaintenance,
+# BadResponse, NullResponse ...) and ccxt's unclassified ExchangeError -> the order may exist,
+# UNKNOWN until a query answers; RateLimitExceeded/DDoSProtection -> refused, back off;
+# InvalidNonce, InsufficientFunds, InvalidOrder ... -> refused. The fast routes read the same
+# ccxt maps, so one venue code means the same thing on both routes.
 RATE_LIMIT_BACKOFF_S = 1.0      # when the venue says nothing about when to come back
+
+
+class FirstSend:
+    """Calls ``callback(time.monotonic_ns())`` once: when the first leg of an order list is
+    handed to its client (ccxt: right before ``create_order`` is called; fast route: right after
+    the frame is written to the transport). The stamp is CLOCK_MONOTONIC, the stage clock's."""
+
+    __slots__ = ("callback",)
+
+    def __init__(self, callback: Callable[[int], object]) -> None:
+        self.callback: Callable[[int], object] | None = callback
+
+    def __call__(self) -> None:
+        cb = self.callback
+        if cb is not None:
+            self.callback = None
+            cb(time.monotonic_ns())
 
 
 class VenueReplyError(ValueError):
@@ -142,19 +160,25 @@ class VenueRoute:
             params["timeInForce"] = "IOC"
         return params
 
-    async def place(self, order: Order) -> dict[str, Any]:
-        """Send one order; returns ccxt's parsed reply. Raises on any venue error."""
+    async def place(self, order: Order, on_sent: Callable[[], None] | None = None
+                    ) -> dict[str, Any]:
+        """Send one order; returns ccxt's parsed reply. Raises on any venue error.
+
+        ``on_sent`` (optional) is called once the order is handed to the client: right after
+        the fast route wrote its frame, or right before ccxt's ``create_order`` is called."""
         if not self.bucket.try_acquire():
             raise RuntimeError(f"{self.venue}: request bucket empty")   # risk throttles first
         fast = self.fast
         if fast is not None:
             if fast.up:
                 try:
-                    return await fast.place(order)
+                    return await fast.place(order, on_sent)
                 except RouteDown:
                     pass            # nothing was written: this order goes through ccxt alone
             fast.note_fallback(order)
         price = None if order.order_type is OrderType.MARKET else float(order.price)  # type: ignore[arg-type]
+        if on_sent is not None:
+            on_sent()
         return await asyncio.wait_for(
             self.client.create_order(order.symbol, order.order_type.value, order.side.value,
                                      float(order.qty), price,
@@ -245,39 +269,46 @@ class Router:
         self.routes = routes
         self.journal = journal
 
-    async def send_list(self, orders: list[Order]) -> list[Order]:
+    async def send_list(self, orders: list[Order],
+                        on_first_send: Callable[[int], object] | None = None) -> list[Order]:
         """Journal every leg, then send all legs at once; returns the orders (updated).
 
         The legs are journaled in one transaction (all or none), committed before any byte is
         sent: inline on this thread with a NORMAL journal (kill -9 safe), through the writer
-        thread with FULL (fsynced: power-loss safe). See docs/journal.md."""
+        thread with FULL (fsynced: power-loss safe). See docs/journal.md.
+
+        ``on_first_send(ns)`` (optional) is called once, with ``time.monotonic_ns()`` (the stage
+        clock's CLOCK_MONOTONIC), when the first leg is handed to its client (``FirstSend``):
+        the end of a "tick -> first order on the wire" measurement."""
         for o in orders:
             if o.venue not in self.routes:
                 raise KeyError(f"no route for venue {o.venue!r}")
         await self.journal.record_new_batch(orders)
-        await asyncio.gather(*(self._send_one(o) for o in orders))
+        first = FirstSend(on_first_send) if on_first_send is not None else None
+        await asyncio.gather(*(self._send_one(o, first) for o in orders))
         return orders
 
-    async def _send_one(self, order: Order) -> None:
+    async def _send_one(self, order: Order, first: FirstSend | None = None) -> None:
         route = self.routes[order.venue]
         events = [order.mark_sent()]
         route.stats.sent += 1
         t0 = time.monotonic_ns()
         try:
-            reply = await route.place(order)
+            reply = await route.place(order, first)
         except TimeoutError:
             route.stats.unknown += 1
             ev = order.mark_unknown("timeout: no answer from the venue")
             events += [ev] if ev is not None else []
         except Exception as e:  # noqa: BLE001 - any venue/ccxt error is a typed rejection
             kind = type(e).__name__
-            if kind in _MAYBE_EXECUTED or getattr(e, "maybe_executed", False):
+            outcome = outcome_of(e)
+            if outcome == MAYBE or getattr(e, "maybe_executed", False):
                 route.stats.unknown += 1
                 ev = order.mark_unknown(f"{kind}: the order may exist")
             else:
                 route.stats.rejected += 1
                 # refused, not executed: back off, never retry
-                if kind in _RATE_LIMITED or getattr(e, "rate_limited", False):
+                if outcome == RATE_LIMITED or getattr(e, "rate_limited", False):
                     route.back_off(route.retry_after())
                 ev = order.reject(f"{kind}: {str(e)[:200]}")
             events += [ev] if ev is not None else []
@@ -323,8 +354,15 @@ class Router:
             try:
                 await self.refresh(o)
             except Exception as e:  # noqa: BLE001
-                if type(e).__name__ == "OrderNotFound" and o.status is OrderStatus.UNKNOWN:
+                if _order_not_found(e) and o.status is OrderStatus.UNKNOWN:
                     events = o.resolve(VenueAnswer(o.client_id, False, detail=str(e)[:200]))
                     await self.journal.record_event(o, *events)
                 else:
                     log.warning("%s: query of %s failed: %s", o.venue, o.client_id, e)
+
+
+def _order_not_found(exc: BaseException) -> bool:
+    """The venue says it has no such order (ccxt ``OrderNotFound``, by class)."""
+    import ccxt  # type: ignore[import-untyped]
+
+    return isinstance(exc, ccxt.OrderNotFound)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from openclaw._core.book import OrderBook
-from openclaw._core.risk import BUY, LIMIT, SELL, RiskEngine, reason_name
+from openclaw._core.risk import BUY, LIMIT, REASONS, SELL, RiskEngine, reason_name
 from openclaw.errors import RiskConfigError
 from openclaw.execution.orders import Side
 from openclaw.risk.limits import RiskIndex, RiskLimits, build_engine
@@ -34,6 +34,7 @@ from openclaw.risk.limits import RiskIndex, RiskLimits, build_engine
 __all__ = ["QuoteRisk", "RiskVerdict", "equity_limits", "fx_limits", "round_to_tick"]
 
 _LIVE = 1
+_INVALID_ORDER = REASONS["INVALID_ORDER"]
 _BOOK_SIZE = "1000000000"  # nominal depth of the one-level books (limit orders do not walk it)
 
 
@@ -46,6 +47,7 @@ class RiskVerdict:
 
     @property
     def passed(self) -> bool:
+        """True when the order passed (code 0)."""
         return self.code == 0
 
 
@@ -57,6 +59,13 @@ def round_to_tick(price: Decimal | float | str, tick: Decimal, up: bool) -> Deci
 
 def _opt(x: float | Decimal | None) -> str | None:
     return None if x is None else str(x)
+
+
+def _one_venue(venue: str, max_orders: int | None, interval_ms: int,
+               max_open_orders: int | None) -> list[dict[str, object]]:
+    """The ``venues`` section of ``RiskLimits`` for the single venue of ``QuoteRisk``."""
+    return [{"name": venue, "max_orders": max_orders, "interval_ms": interval_ms,
+             "max_open_orders": max_open_orders}]
 
 
 def equity_limits(
@@ -108,14 +117,7 @@ def equity_limits(
         )
     return RiskLimits.model_validate(
         {
-            "venues": [
-                {
-                    "name": venue,
-                    "max_orders": max_orders,
-                    "interval_ms": interval_ms,
-                    "max_open_orders": max_open_orders,
-                }
-            ],
+            "venues": _one_venue(venue, max_orders, interval_ms, max_open_orders),
             "instruments": insts,
             "max_gross_exposure": max_gross_exposure,
             "daily_loss_limit": daily_loss_limit,
@@ -164,14 +166,7 @@ def fx_limits(
         )
     return RiskLimits.model_validate(
         {
-            "venues": [
-                {
-                    "name": venue,
-                    "max_orders": max_orders,
-                    "interval_ms": interval_ms,
-                    "max_open_orders": max_open_orders,
-                }
-            ],
+            "venues": _one_venue(venue, max_orders, interval_ms, max_open_orders),
             "instruments": insts,
             "daily_loss_limit": daily_loss_limit,
         }
@@ -215,6 +210,7 @@ class QuoteRisk:
             raise RiskConfigError("symbol", symbol, "not configured in the risk limits") from None
 
     def tick_size(self, symbol: str) -> Decimal:
+        """The price tick of ``symbol``'s instrument."""
         return self._ticks[self.inst(symbol)]
 
     def engine_id(self, client_id: str) -> int:
@@ -260,6 +256,7 @@ class QuoteRisk:
         self.set_balance(self.index.specs[i].base, max(Decimal(str(qty)), Decimal(0)))
 
     def position(self, symbol: str) -> Decimal:
+        """The engine's position of ``symbol`` (base units; fills and ``set_position``)."""
         i = self.inst(symbol)
         return self.engine.position(i) * self.index.specs[i].lot_size
 
@@ -274,7 +271,7 @@ class QuoteRisk:
             lots = self.index.to_lots(i, Decimal(str(qty)))
             ticks = self.index.to_ticks(i, Decimal(str(price)))
         except RiskConfigError:
-            return RiskVerdict(4, reason_name(4))  # INVALID_ORDER: off the unit grid
+            return RiskVerdict(_INVALID_ORDER, reason_name(_INVALID_ORDER))  # off the grid
         mid = self.books[i].mid_ticks()
         code = self.engine.check_order(i, s, lots, ticks, mid, self.engine_id(client_id),
                                        now_ns or time.monotonic_ns(), LIMIT)

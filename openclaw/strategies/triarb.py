@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from typing import TYPE_CHECKING
 
 from openclaw._core.stageclock import StageClock
@@ -43,8 +44,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("openclaw.strategies.triarb")
 
-STAGES = ("recv", "book", "signal", "risk", "submit", "acked")
-RECV, BOOK, SIGNAL, RISK, SUBMIT, ACKED = range(6)
+# send: the first leg handed to its HTTP client / written to the trading socket (after the
+# journal commit; Router.send_list(on_first_send=)); appended last so the others keep their index
+STAGES = ("recv", "book", "signal", "risk", "submit", "acked", "send")
+RECV, BOOK, SIGNAL, RISK, SUBMIT, ACKED, SEND = range(7)
 
 # a pre-trade check of a whole order list: returns None to pass or a reason to refuse it
 ListCheck = Callable[[list[Order]], str | None]
@@ -333,7 +336,7 @@ class ArbPipeline:
             # the engine ids the fast path used, by client id (for on_result); off the hot path
             self._gate.name_ids(first_id, [o.client_id for o in orders])  # type: ignore[union-attr]
         try:
-            await self.router.send_list(orders)
+            await self.router.send_list(orders, on_first_send=partial(self.clock.mark, event, SEND))
             self.clock.mark(event, ACKED)
             await self.router.reconcile_unknown(orders)
             filled = [o for o in orders if o.filled_qty > 0]

@@ -31,7 +31,8 @@ def test_momentum_execute_json(tmp_path: Path) -> None:
                 "positions_match_target"):
         assert key in s, key
     assert s["universe"] == 60 and s["orders"] == s["filled"] == 20
-    assert s["scan_ms"] > 0 and 0 < s["rebalance_ms"] < s["scan_ms"] + 60_000
+    # measured, not timed here (speed is the benchmarks' business)
+    assert s["scan_ms"] > 0 and s["rebalance_ms"] > 0
     assert s["positions_match_target"] is True
     assert s["simulator_positions_match_target"] is True
     # the run is in the journal: schedule status shows it as the last manual run
@@ -100,3 +101,20 @@ def test_examples_validate(name: str) -> None:
 
     cfg = load_ibkr_config(ROOT / "examples" / name)
     assert cfg.ibkr.port in (None, 4002, 7497)
+
+
+def test_schedule_status_help_shows_the_section_name() -> None:
+    """rich markup must not eat ``[schedule]`` in the option's help."""
+    p = _cli("schedule", "status", "--help", timeout=60)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "[schedule]" in p.stdout
+
+
+def test_simulator_run_removes_its_temporary_directory(tmp_path: Path) -> None:
+    """Without --journal the simulator run's journal and bar cache live in a temporary
+    directory, which is removed at the end (the summary names it)."""
+    p = _cli("ibkr", "momentum", "--dry-run", "--json", "--universe", "40", "--top", "5")
+    assert p.returncode == 0, p.stderr[-2000:]
+    s = orjson.loads(p.stdout.strip().splitlines()[-1])
+    assert s["tmp_dir"] and s["journal_kept"] is False
+    assert not Path(s["tmp_dir"]).exists()

@@ -15,11 +15,10 @@ from openclaw.execution.orders import Order, OrderStatus
 from openclaw.ibkr_app import run_momentum
 from openclaw.journal import Journal, RunStatus
 from openclaw.schedule import run_order_prefix
+from openclaw.sim import tws  # a broken simulator must fail, not skip
 from openclaw.strategies.bar_cache import BarCache
 from openclaw.strategies.momentum import MomentumConfig, plan_from_closes
 from tests.brokers.conftest import run, wait_until
-
-tws = pytest.importorskip("openclaw.sim.tws")
 
 
 async def _setup(tmp: Path, universe: int = 60, cache: bool = True) -> tuple:
@@ -177,7 +176,7 @@ def test_rerun_of_finished_run_is_refused(tmp_path: Path) -> None:
             with pytest.raises(MomentumRunError):
                 await run_momentum(session, journal, _cfg(sim, top=5), run_id="r-once",
                                    execute=True)
-            await asyncio.sleep(0.1)
+            await session.fetch_positions()  # a round trip: any order sent has arrived
             assert len(sim.order_log) == n
         finally:
             await _teardown(sim, journal, session)

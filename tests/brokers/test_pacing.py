@@ -151,3 +151,24 @@ def test_order_pacer_rejects_a_bad_rate() -> None:
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError):
             OrderPacer(bad)  # type: ignore[arg-type]
+
+
+def test_a_key_held_by_the_identical_rule_does_not_block_other_symbols() -> None:
+    """One symbol's repeat waits out its 15 s; another symbol's request goes out meanwhile
+    (the wait is computed under the pacer's lock but slept outside it)."""
+
+    async def main() -> None:
+        pacer = HistoricalPacer(HistoricalLimits(identical_s=15.0))
+        await pacer.acquire(("AAA", "30 D"), "AAA")
+        repeat = asyncio.create_task(pacer.acquire(("AAA", "30 D"), "AAA"))
+        await asyncio.sleep(0)  # the repeat is now waiting on its identical-request rule
+        other = asyncio.create_task(pacer.acquire(("BBB", "30 D"), "BBB"))
+        # generous deadline on a loaded machine, far below the 15 s the repeat must wait
+        done, _ = await asyncio.wait({other}, timeout=5.0)
+        assert other in done, "another symbol was blocked behind the identical-request wait"
+        assert not repeat.done() and pacer.stats.admitted == 2
+        repeat.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await repeat
+
+    asyncio.run(main())

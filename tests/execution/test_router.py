@@ -182,3 +182,45 @@ def test_restart_recovers_orders_left_unanswered(tmp_path: Path) -> None:
             await sims.aclose()
 
     run(body)
+
+
+def test_ccxt_errors_are_classified_by_class(tmp_path: Path) -> None:
+    """ccxt's BadResponse/NullResponse (a reply ccxt could not parse: subclasses of
+    OperationFailed) leave the order UNKNOWN; rate limits, nonce and balance errors are
+    refusals (a rate limit also backs the venue's bucket off). Driven through the Router with a
+    client that raises ccxt's own exception classes (the simulator cannot provoke all)."""
+    import ccxt
+
+    class Raising:
+        def __init__(self, exc: Exception) -> None:
+            self.exc = exc
+            self.last_response_headers: dict[str, str] = {}
+
+        async def create_order(self, *args: object, **kwargs: object) -> dict:
+            raise self.exc
+
+    cases = [(ccxt.BadResponse("x"), OrderStatus.UNKNOWN, 0),
+             (ccxt.NullResponse("x"), OrderStatus.UNKNOWN, 0),
+             (ccxt.OperationFailed("x"), OrderStatus.UNKNOWN, 0),
+             (ccxt.DDoSProtection("x"), OrderStatus.REJECTED, 1),
+             (ccxt.RateLimitExceeded("x"), OrderStatus.REJECTED, 1),
+             (ccxt.InvalidNonce("x"), OrderStatus.REJECTED, 0),
+             (ccxt.InsufficientFunds("x"), OrderStatus.REJECTED, 0)]
+
+    async def body() -> None:
+        journal = await Journal.open(tmp_path / "journal.sqlite", synchronous="NORMAL")
+        ids = ClientIdFactory()
+        try:
+            for exc, want, backoffs in cases:
+                route = VenueRoute("okx", Raising(exc))
+                router = Router({"okx": route}, journal)
+                opp = ids.next_opportunity()
+                o = Order(ids.make(opp, 0), "okx", "BTC/USDT", "buy", "market",
+                          Decimal("0.001"), None, opp, 0)
+                await router.send_list([o])
+                assert o.status is want, (type(exc).__name__, o.status, o.reason)
+                assert route.stats.backoffs == backoffs, type(exc).__name__
+        finally:
+            await journal.close()
+
+    run(body)

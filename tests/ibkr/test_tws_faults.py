@@ -178,8 +178,10 @@ def test_stall_swallows_requests() -> None:
                 c = details[0].contract
                 sim.inject_fault("stall", msg_id=3)
                 t = ib.placeOrder(c, MarketOrder("BUY", 1))
-                await asyncio.sleep(0.5)
-                assert t.orderStatus.status == "PendingSubmit" and sim.positions() == {}
+                # a round trip after it: an answer to the order would have come before this
+                await asyncio.wait_for(ib.reqCurrentTimeAsync(), 5.0)
+                assert sim.orders() == [] and sim.positions() == {}
+                assert t.orderStatus.status == "PendingSubmit"
             finally:
                 ib.disconnect()
 

@@ -163,11 +163,18 @@ def test_fx_streaming_ticks_and_cancel() -> None:
                 spreads = [a - b for b, a in seen if a > 0 and b > 0]
                 assert all(0.0000099 <= s <= 0.0000601 for s in spreads), spreads
                 assert len({b for b, _ in seen}) > 1  # it moves
+                [gbp] = await ib.qualifyContractsAsync(Forex("GBPUSD"))
+                other = ib.reqMktData(gbp)
                 ib.cancelMktData(eur)
-                await asyncio.sleep(0.2)
+                # a round trip: the cancel is processed; ticks already in flight are counted
+                await asyncio.wait_for(ib.reqCurrentTimeAsync(), 10.0)
                 n = len(seen)
-                await asyncio.sleep(0.4)
+                gbp_seen: list[float] = []
+                other.updateEvent += lambda t: gbp_seen.append(t.bid)
+                # the simulator's ticker runs on: GBP keeps ticking, EUR must not
+                await wait_until(lambda: len(gbp_seen) >= 5, what="5 GBP ticks after cancel")
                 assert len(seen) == n
+                ib.cancelMktData(gbp)
                 # snapshot of a stock: reqTickers ends with tickSnapshotEnd
                 [stk] = await ib.qualifyContractsAsync(Stock(sim.universe[0], "SMART", "USD"))
                 [t] = await ib.reqTickersAsync(stk)
@@ -336,7 +343,6 @@ def test_burst_of_30_orders() -> None:
                     *[Stock(s, "SMART", "USD") for s in syms]
                 )
                 sizes = {s: (10 + i) * (1 if i % 3 else -1) for i, s in enumerate(syms)}
-                await asyncio.sleep(0.05)
                 t0 = time.perf_counter()
                 trades = [
                     ib.placeOrder(c, MarketOrder("BUY" if sizes[s] > 0 else "SELL", abs(sizes[s])))
@@ -346,7 +352,6 @@ def test_burst_of_30_orders() -> None:
                 elapsed = time.perf_counter() - t0
                 print(f"\n30-order burst: {elapsed * 1000:.1f} ms until all Filled")
                 assert all(t.orderStatus.status == "Filled" for t in trades)
-                assert elapsed < 5.0  # generous: the speed itself is a benchmark matter
                 assert sim.positions() == {s: Decimal(q) for s, q in sizes.items()}
                 await wait_until(
                     lambda: (

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -38,7 +39,10 @@ LISTS: list[int] = []            # approved lists per example (the property is n
 
 
 class _NullRouter:
-    async def send_list(self, orders: list[Any]) -> list[Any]:
+    async def send_list(self, orders: list[Any],
+                        on_first_send: Callable[[int], Any] | None = None) -> list[Any]:
+        if on_first_send is not None:  # as the Router does when the first leg leaves
+            on_first_send(time.monotonic_ns())
         return orders
 
     async def reconcile_unknown(self, orders: list[Any]) -> None:

@@ -88,9 +88,13 @@ def test_sim_mode_runs_and_exits_clean(tmp_path: Path) -> None:
     summary = json.loads(p.stdout.strip().splitlines()[-1])
     assert summary["ok"] and summary["journal_consistent"] and summary["open_orders"] == []
     assert summary["latency"]["events"] > 0          # books changed and were stamped
+    # every venue simulated and no [journal] synchronous: NORMAL, send path inline
+    assert summary["journal_synchronous"] == "NORMAL" and summary["journal_inline"] is True
     logs = [json.loads(line) for line in p.stderr.splitlines() if line.startswith("{")]
     msgs = [rec["msg"] for rec in logs]
     assert "books live" in msgs and "journal closed" in msgs
+    opened = [rec for rec in logs if rec["msg"] == "journal open"]
+    assert opened and opened[0]["synchronous"] == "NORMAL", opened
     assert all({"ts", "level", "logger", "msg"} <= rec.keys() for rec in logs)
 
 
@@ -136,6 +140,9 @@ def test_sigterm_mid_run_settles_every_order(tmp_path: Path) -> None:
                 assert rc == 0, "".join(err)[-4000:]
                 summary = json.loads(out[-1])
                 assert summary["open_orders"] == [] and summary["journal_consistent"]
+                # live venues, no [journal] synchronous: FULL (fsync per commit, not inline)
+                assert summary["journal_synchronous"] == "FULL", summary
+                assert summary["journal_inline"] is False
                 assert any('"msg":"signal received: shutting down"' in line for line in err)
                 at_venues = await _venue_orders(http, sims)
         finally:
@@ -258,5 +265,6 @@ def test_paper_orders_go_to_local_simulators(tmp_path: Path) -> None:
     rc, summary, at_feed_venues, err = asyncio.run(body())
     assert rc == 0, err[-3000:]
     assert summary["paper"] is True and summary["journal_consistent"]
+    assert summary["journal_synchronous"] == "NORMAL"    # --paper: every order simulated
     assert summary["open_orders"] == []
     assert at_feed_venues == []

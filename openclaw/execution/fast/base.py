@@ -32,6 +32,7 @@ import random
 import struct
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,18 +130,23 @@ class FastStats:
     logins: int = 0
     login_failures: int = 0
     relogins: int = 0          # session errors answered by logging in again
+    supervisor_errors: int = 0  # unexpected errors in the keep-connected loop (alerted)
     pongs: int = 0             # answers to our application-level pings
 
 
 class FastRoute:
     """Base class: the connection, login, keepalive, reconnect and request-id matching.
 
-    Subclasses set ``venue`` and implement ``_reply_id``, ``_build_place``, ``_parse_place``,
+    Subclasses set ``venue``, ``symbol_sep`` (``BTC/USDT`` -> ``BTC`` + sep + ``USDT``) and
+    ``reply_id_key`` (the reply field carrying the request id), and implement ``_build_place``,
+    ``_parse_place``,
     ``_build_cancel``, ``_parse_cancel``, and where the venue has them ``_login_frame``,
     ``_is_login_reply``, ``_login_error``, ``_ping_frame`` and ``_is_keepalive``.
     """
 
     venue = ""
+    symbol_sep = ""
+    reply_id_key = "id"
 
     def __init__(self, url: str, credentials: Credentials, config: FastConfig | None = None,
                  alerter: Any = None) -> None:
@@ -158,6 +164,7 @@ class FastRoute:
         self._up = False
         self._closing = False
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._symbols: dict[str, str] = {}
         self._login_waiter: asyncio.Future[dict[str, Any]] | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -194,6 +201,19 @@ class FastRoute:
         ws = await asyncio.wait_for(self._open(), self.config.open_timeout)
         self._supervisor = asyncio.get_running_loop().create_task(
             self._supervise(ws), name=f"fast-{self.venue}")
+        self._supervisor.add_done_callback(self._supervisor_done)
+
+    def _supervisor_done(self, task: asyncio.Task[None]) -> None:
+        """The keep-connected task ended: alert unless ``close`` ended it (it never should)."""
+        if task.cancelled():
+            if not self._closing:
+                self._alert("fast route supervisor cancelled; the route no longer reconnects")
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("%s: fast route supervisor died", self.venue, exc_info=exc)
+            self._alert(f"fast route supervisor died ({type(exc).__name__}); "
+                        "the route no longer reconnects")
 
     async def close(self) -> None:
         """Close the socket and stop reconnecting; requests in flight become ``ReplyLost``."""
@@ -204,11 +224,20 @@ class FastRoute:
             with contextlib.suppress(Exception):
                 await ws.close()
         for t in (self._supervisor, self._relogin_task, *self._tasks):
-            if t is not None and not t.done():
+            if t is None:
+                continue
+            if not t.done():
                 t.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
+            try:
+                await t
+            except asyncio.CancelledError:
+                pass
+            except Exception as e:  # noqa: BLE001 - reported, and closing goes on
+                # a task that failed must not vanish in the shutdown: log and alert it
+                log.error("%s: %s had failed: %s", self.venue, t.get_name(), e, exc_info=e)
+                self._alert(f"{t.get_name()} had failed ({type(e).__name__}: {e})")
         self._supervisor = None
+        self._relogin_task = None
         self._fail_pending("route closed")
 
     async def _open(self) -> websockets.ClientConnection:
@@ -233,34 +262,64 @@ class FastRoute:
         return ws
 
     async def _supervise(self, ws: websockets.ClientConnection) -> None:
-        """Keep the route connected: ping, and after a drop reconnect and log in again."""
+        """Keep the route connected: ping, and after a drop reconnect and log in again.
+
+        Any unexpected error (a bug, a library surprise) is logged with its traceback, alerted
+        and counted; the loop then closes the socket it holds and keeps reconnecting: the route
+        never silently stays down."""
+        current: websockets.ClientConnection | None = ws
+        while not self._closing:
+            try:
+                if current is not None:
+                    await self._watch(current)
+                    if self._closing:
+                        return
+                current = None
+                current = await self._reconnect()
+            except Exception as e:  # noqa: BLE001 - never end: log, alert, retry
+                self._up = False
+                self.stats.supervisor_errors += 1
+                log.error("%s: fast route supervisor error, retrying: %s", self.venue, e,
+                          exc_info=e)
+                self._alert(f"fast route error ({type(e).__name__}: {e}); reconnecting")
+                bad, current = current or self._ws, None
+                if bad is not None:
+                    with contextlib.suppress(Exception):
+                        await bad.close()
+                if not self._closing:
+                    await asyncio.sleep(self.config.backoff_max)
+
+    async def _watch(self, ws: websockets.ClientConnection) -> None:
+        """Ping ``ws`` until it closes; then fail the requests in flight and alert."""
+        pinger = asyncio.get_running_loop().create_task(self._ping_loop(ws))
+        try:
+            await ws.wait_closed()
+        finally:
+            pinger.cancel()
+        self._up = False
+        if self._closing:
+            return
+        self._fail_pending("socket dropped before the reply")
+        self._alert(f"fast route down ({ws.close_reason or 'connection lost'}); "
+                    "orders fall back to ccxt")
+        log.warning("%s: fast route socket closed: %s", self.venue, ws.close_reason)
+
+    async def _reconnect(self) -> websockets.ClientConnection | None:
+        """Connect and log in again with capped, jittered backoff; None once closing."""
         delay = self.config.backoff_initial
         while not self._closing:
-            pinger = asyncio.get_running_loop().create_task(self._ping_loop(ws))
+            await asyncio.sleep(delay * (0.5 + random.random()))
             try:
-                await ws.wait_closed()
-            finally:
-                pinger.cancel()
-            self._up = False
-            if self._closing:
-                return
-            self._fail_pending("socket dropped before the reply")
-            self._alert(f"fast route down ({ws.close_reason or 'connection lost'}); "
-                        "orders fall back to ccxt")
-            log.warning("%s: fast route socket closed: %s", self.venue, ws.close_reason)
-            while not self._closing:
-                await asyncio.sleep(delay * (0.5 + random.random()))
-                try:
-                    ws = await asyncio.wait_for(self._open(), self.config.open_timeout)
-                except (OSError, TimeoutError, websockets.WebSocketException,
-                        FastRouteError) as e:
-                    log.warning("%s: fast route reconnect failed: %s", self.venue, e)
-                    delay = min(self.config.backoff_max, delay * 2)
-                    continue
-                self.stats.reconnects += 1
-                delay = self.config.backoff_initial
-                self._alert("fast route up again")
-                break
+                ws = await asyncio.wait_for(self._open(), self.config.open_timeout)
+            except (OSError, TimeoutError, websockets.WebSocketException,
+                    FastRouteError) as e:
+                log.warning("%s: fast route reconnect failed: %s", self.venue, e)
+                delay = min(self.config.backoff_max, delay * 2)
+                continue
+            self.stats.reconnects += 1
+            self._alert("fast route up again")
+            return ws
+        return None
 
     async def _ping_loop(self, ws: websockets.ClientConnection) -> None:
         frame = self._ping_frame()
@@ -299,6 +358,11 @@ class FastRoute:
                 self._other(msg, rid)
         except websockets.ConnectionClosed:
             pass
+        except Exception as e:  # noqa: BLE001 - a dead reader must not leave the socket open
+            log.error("%s: reader error, reconnecting: %s", self.venue, e, exc_info=e)
+            self._alert(f"reader error ({type(e).__name__}: {e}); reconnecting")
+            self._up = False
+            await ws.close()            # the supervisor sees the close and reconnects
         finally:
             self._up = False
 
@@ -355,6 +419,11 @@ class FastRoute:
             log.warning("%s: re-login failed (%s); reconnecting", self.venue, e)
             await ws.close()          # the supervisor reconnects and logs in
             return
+        except Exception as e:  # noqa: BLE001 - never leave the route down on an open socket
+            log.error("%s: re-login error, reconnecting: %s", self.venue, e, exc_info=e)
+            self._alert(f"re-login error ({type(e).__name__}: {e}); reconnecting")
+            await ws.close()
+            return
         if not self._closing and ws is self._ws:
             self._up = True
             self._alert("logged in again")
@@ -381,10 +450,12 @@ class FastRoute:
 
     # ---- requests -------------------------------------------------------------------------
 
-    async def place(self, order: Order) -> dict[str, Any]:
+    async def place(self, order: Order, on_sent: Callable[[], object] | None = None
+                    ) -> dict[str, Any]:
         """Send one order as one frame; returns a ccxt-shaped order dict for
         ``apply_venue_state``. Raises ``RouteDown`` (nothing sent), ``VenueRejected``,
-        ``ReplyLost`` or ``TimeoutError`` (see the module docstring).
+        ``ReplyLost`` or ``TimeoutError`` (see the module docstring). ``on_sent`` (optional) is
+        called right after the frame was written to the transport.
 
         The hot path writes the WebSocket frame itself (RFC 6455 text frame, FIN, masked with a
         random key, no extension negotiated) in one ``transport.write``: the library's
@@ -419,11 +490,18 @@ class FastRoute:
         self.send_ns[i] = t2 - t0
         self.send_count += 1
         self.stats.sent += 1
+        if on_sent is not None:
+            on_sent()
         timer = loop.call_later(self.config.timeout_s, self._expire, rid, fut)
         try:
             msg = await fut
         except ReplyLost:
             self.stats.lost += 1          # dropped after the write (timeouts: ``_expire``)
+            raise
+        except asyncio.CancelledError:
+            # the caller gave up: no one waits for this id any more (a reply is "late")
+            if pending.get(rid) is fut:
+                del pending[rid]
             raise
         finally:
             timer.cancel()
@@ -540,8 +618,20 @@ class FastRoute:
         """The venue's application-level ping (None: protocol pings only)."""
         return None
 
+    def venue_symbol(self, symbol: str) -> str:
+        """``BTC/USDT`` -> the venue's instrument name (``BTCUSDT``, ``BTC-USDT``; cached)."""
+        s = self._symbols.get(symbol)
+        if s is None:
+            base, sep, quote = symbol.partition("/")
+            if not (sep and base.isalnum() and quote.isalnum()):
+                raise ValueError(f"{self.venue}: symbol {symbol!r} is not BASE/QUOTE")
+            s = self._symbols[symbol] = f"{base}{self.symbol_sep}{quote}"
+        return s
+
     def _reply_id(self, msg: dict[str, Any]) -> str | None:
-        raise NotImplementedError
+        """The request id a reply answers (``reply_id_key``), None if it carries none."""
+        rid = msg.get(self.reply_id_key)
+        return rid if isinstance(rid, str) else None
 
     def _build_place(self, order: Order) -> tuple[str, bytes]:
         raise NotImplementedError

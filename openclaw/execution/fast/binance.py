@@ -19,6 +19,7 @@ logged-on session a SIGNED request needs only ``timestamp`` (binance-spot-api-do
 from __future__ import annotations
 
 import base64
+import logging
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -32,9 +33,12 @@ from openclaw.execution.fast.base import (
     json_str,
     plain,
 )
+from openclaw.execution.fast.codes import MAYBE, RATE_LIMITED, venue_codes
 from openclaw.execution.orders import Order, OrderType
 
 __all__ = ["BinanceFastRoute", "Ed25519Key", "binance_unified"]
+
+log = logging.getLogger("openclaw.execution.fast")
 
 _STATUS = {
     "NEW": "open",
@@ -76,8 +80,13 @@ def binance_unified(result: dict[str, Any]) -> dict[str, Any]:
         elif len(costs) > 1:
             raise ReplyLost(f"binance: fees in several assets {sorted(costs)} (not supported)")
     status = result.get("status")
+    unified = _STATUS.get(status) if status else None
+    if status and unified is None:
+        # never a guess: an order in a state we do not know is UNKNOWN until a query answers
+        log.warning("binance: order %s in unknown status %r", oid, status)
+        raise ReplyLost(f"binance: order {oid} in unknown status {status!r}")
     return {"id": str(oid), "clientOrderId": result.get("clientOrderId"),
-            "status": _STATUS.get(status, "open") if status else None,
+            "status": unified,
             "filled": executed, "average": avg, "fee": fee}
 
 
@@ -151,7 +160,7 @@ class BinanceFastRoute(FastRoute):
         super().__init__(*args, **kwargs)
         self._ed25519 = ed25519
         self._key_json = json_str(self._key)
-        self._symbols: dict[str, str] = {}
+        self._codes = venue_codes("binance")
         self._logon_rid: str | None = None
 
     @property
@@ -181,20 +190,6 @@ class BinanceFastRoute(FastRoute):
             return None
         err = reply.get("error") or {}
         return str(err.get("code", reply.get("status"))), str(err.get("msg", ""))
-
-    def venue_symbol(self, symbol: str) -> str:
-        """``BTC/USDT`` -> ``BTCUSDT`` (cached)."""
-        s = self._symbols.get(symbol)
-        if s is None:
-            base, sep, quote = symbol.partition("/")
-            if not (sep and base.isalnum() and quote.isalnum()):
-                raise ValueError(f"binance: symbol {symbol!r} is not BASE/QUOTE")
-            s = self._symbols[symbol] = base + quote
-        return s
-
-    def _reply_id(self, msg: dict[str, Any]) -> str | None:
-        rid = msg.get("id")
-        return rid if isinstance(rid, str) else None
 
     def _build_place(self, order: Order) -> tuple[str, bytes]:
         cid = order.client_id
@@ -251,13 +246,18 @@ class BinanceFastRoute(FastRoute):
             return result
         err = msg.get("error") or {}
         code, text = str(err.get("code", "")), str(err.get("msg", ""))
-        if not isinstance(status, int) or status >= 500:
+        if status in (418, 429):
+            raise VenueRejected("binance", code, text, rate_limited=True)
+        # the error code before the HTTP status (-1006/-1007 may come with a 4xx), in ccxt's
+        # order: the message, then the code (fast/codes.py)
+        kind = self._codes.of_msg(text) or self._codes.of_code(code)
+        if kind == MAYBE or not isinstance(status, int) or status >= 500:
             # the docs: a 5xx "does not necessarily mean that your request has failed"
             raise ReplyLost(f"binance status {status} {code}: {text}")
         if self._ed25519 is not None and code == "-1102" and "apiKey" in text:
             # the session is no longer logged on (the request was refused): log on again
             self._session_lost(code)
-        raise VenueRejected("binance", code, text, rate_limited=status in (418, 429))
+        raise VenueRejected("binance", code, text, rate_limited=kind == RATE_LIMITED)
 
     def _parse_place(self, order: Order, msg: dict[str, Any]) -> dict[str, Any]:
         return binance_unified(self._check(msg))

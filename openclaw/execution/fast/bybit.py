@@ -23,6 +23,7 @@ from openclaw.execution.fast.base import (
     json_str,
     plain,
 )
+from openclaw.execution.fast.codes import MAYBE, RATE_LIMITED, venue_codes
 from openclaw.execution.orders import Order, OrderType
 
 __all__ = ["BybitFastRoute", "bybit_auth_sign"]
@@ -30,10 +31,11 @@ __all__ = ["BybitFastRoute", "bybit_auth_sign"]
 _SIDE = {"buy": "Buy", "sell": "Sell"}
 # the connection is not (or no longer) authenticated
 _SESSION_CODES = frozenset({"10003"})
-# system-side failures after which the order may exist (checked by a query)
-_MAYBE_EXECUTED = frozenset({"10016"})
-# rate limits: the request was refused, not executed
-_RATE_LIMITED = frozenset({"10006", "10018", "10403", "10429", "20003"})
+# Outcome of an error code: ccxt's own Bybit map (fast/codes.py: 170007 timeout may exist;
+# 10006, 10018 ... rate limits; 10002 stale timestamp refused), plus Bybit-documented codes ccxt
+# leaves generic: 10016 server error (may exist), 10403/10429/20003 rate limits (refused)
+_MAYBE_EXTRA = frozenset({"10016"})
+_RATE_EXTRA = frozenset({"10403", "10429", "20003"})
 
 
 def bybit_auth_sign(secret: bytes, expires: int) -> str:
@@ -45,21 +47,12 @@ class BybitFastRoute(FastRoute):
     """Bybit spot order entry over the authenticated trade WebSocket."""
 
     venue = "bybit"
+    reply_id_key = "reqId"
     auth_ttl_ms = 10_000   # ``expires`` of the auth request, from now
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._symbols: dict[str, str] = {}
-
-    def venue_symbol(self, symbol: str) -> str:
-        """``BTC/USDT`` -> ``BTCUSDT`` (cached)."""
-        s = self._symbols.get(symbol)
-        if s is None:
-            base, sep, quote = symbol.partition("/")
-            if not (sep and base.isalnum() and quote.isalnum()):
-                raise ValueError(f"bybit: symbol {symbol!r} is not BASE/QUOTE")
-            s = self._symbols[symbol] = base + quote
-        return s
+        self._codes = venue_codes("bybit")
 
     def _login_frame(self) -> bytes | None:
         expires = time.time_ns() // 1_000_000 + self.auth_ttl_ms
@@ -79,10 +72,6 @@ class BybitFastRoute(FastRoute):
 
     def _ping_frame(self) -> str | None:
         return '{"op":"ping"}'
-
-    def _reply_id(self, msg: dict[str, Any]) -> str | None:
-        rid = msg.get("reqId")
-        return rid if isinstance(rid, str) else None
 
     def _build_place(self, order: Order) -> tuple[str, bytes]:
         cid = order.client_id
@@ -111,9 +100,16 @@ class BybitFastRoute(FastRoute):
         code_s, text = str(code), str(msg.get("retMsg", ""))
         if code_s in _SESSION_CODES:
             self._session_lost(code_s)
-        if code_s in _MAYBE_EXECUTED or code is None:
+        # ccxt's order: the message (broad) first, then the code
+        if code_s in _MAYBE_EXTRA:
+            kind: str | None = MAYBE
+        elif code_s in _RATE_EXTRA:
+            kind = RATE_LIMITED
+        else:
+            kind = self._codes.of_msg(text) or self._codes.of_code(code_s)
+        if kind == MAYBE or code is None:
             raise ReplyLost(f"bybit {code_s}: {text}")
-        raise VenueRejected("bybit", code_s, text, rate_limited=code_s in _RATE_LIMITED)
+        raise VenueRejected("bybit", code_s, text, rate_limited=kind == RATE_LIMITED)
 
     def _parse_place(self, order: Order, msg: dict[str, Any]) -> dict[str, Any]:
         return self._result(msg)

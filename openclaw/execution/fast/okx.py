@@ -24,16 +24,18 @@ from openclaw.execution.fast.base import (
     json_str,
     plain,
 )
+from openclaw.execution.fast.codes import MAYBE, RATE_LIMITED, venue_codes
 from openclaw.execution.orders import Order, OrderType
 
 __all__ = ["OkxFastRoute", "okx_login_sign"]
 
 # the request was not processed because the connection is not (or no longer) logged in
 _SESSION_CODES = frozenset({"60011"})
-# system-side failures after which the order may exist (checked by a query)
-_MAYBE_EXECUTED = frozenset({"50001", "50013", "50026", "51149"})
-# rate limits: the request was refused, not executed
-_RATE_LIMITED = frozenset({"50011", "50061", "60014"})
+# Outcome of an error code: ccxt's own OKX map (fast/codes.py: 50001, 50004, 50005, 50013, 50026
+# ... may exist; 50011, 60014 ... rate limits), plus OKX-documented codes ccxt does not map:
+# 51149 "order timed out" (may exist), 50061 sub-account rate limit (refused)
+_MAYBE_EXTRA = frozenset({"51149"})
+_RATE_EXTRA = frozenset({"50061"})
 
 
 def okx_login_sign(secret: bytes, timestamp: str) -> str:
@@ -46,22 +48,13 @@ class OkxFastRoute(FastRoute):
     """OKX spot order entry over the logged-in private WebSocket."""
 
     venue = "okx"
+    symbol_sep = "-"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self._passphrase:
             raise ValueError("okx: the fast route needs the API passphrase")
-        self._symbols: dict[str, str] = {}
-
-    def venue_symbol(self, symbol: str) -> str:
-        """``BTC/USDT`` -> ``BTC-USDT`` (cached)."""
-        s = self._symbols.get(symbol)
-        if s is None:
-            base, sep, quote = symbol.partition("/")
-            if not (sep and base.isalnum() and quote.isalnum()):
-                raise ValueError(f"okx: symbol {symbol!r} is not BASE/QUOTE")
-            s = self._symbols[symbol] = f"{base}-{quote}"
-        return s
+        self._codes = venue_codes("okx")
 
     def _login_frame(self) -> bytes | None:
         ts = str(int(time.time()))
@@ -87,10 +80,6 @@ class OkxFastRoute(FastRoute):
 
     def _ping_frame(self) -> str | None:
         return "ping"
-
-    def _reply_id(self, msg: dict[str, Any]) -> str | None:
-        rid = msg.get("id")
-        return rid if isinstance(rid, str) else None
 
     def _build_place(self, order: Order) -> tuple[str, bytes]:
         cid = order.client_id
@@ -120,15 +109,26 @@ class OkxFastRoute(FastRoute):
                     "status": None, "filled": None}
         if code in ("1", "2") and first:
             s_code, s_msg = str(first.get("sCode", "")), str(first.get("sMsg", ""))
-            if s_code in _MAYBE_EXECUTED:
+            # ccxt's order: the order's sCode, its sMsg (broad), then the top-level code
+            kind = self._kind(s_code) or self._codes.of_msg(s_msg) or self._kind(code)
+            if kind == MAYBE:
                 raise ReplyLost(f"okx {s_code}: {s_msg}")
-            raise VenueRejected("okx", s_code, s_msg, rate_limited=s_code in _RATE_LIMITED)
+            raise VenueRejected("okx", s_code, s_msg, rate_limited=kind == RATE_LIMITED)
         text = str(msg.get("msg", ""))
         if code in _SESSION_CODES:
             self._session_lost(code)
-        if code in _MAYBE_EXECUTED:
+        kind = self._kind(code) or self._codes.of_msg(text)
+        if kind == MAYBE:
             raise ReplyLost(f"okx {code}: {text}")
-        raise VenueRejected("okx", code, text, rate_limited=code in _RATE_LIMITED)
+        raise VenueRejected("okx", code, text, rate_limited=kind == RATE_LIMITED)
+
+    def _kind(self, code: str) -> str | None:
+        """The outcome of an OKX code (codes.py), None when neither ccxt nor we map it."""
+        if code in _MAYBE_EXTRA:
+            return MAYBE
+        if code in _RATE_EXTRA:
+            return RATE_LIMITED
+        return self._codes.of_code(code)
 
     def _parse_place(self, order: Order, msg: dict[str, Any]) -> dict[str, Any]:
         return self._result(msg)

@@ -455,3 +455,267 @@ def test_restart_recovers_fast_route_orders_left_unanswered(tmp_path: Path) -> N
             await rig.close()
 
     run(body)
+
+
+# ---- outcome of venue error codes: the same on the fast route as on ccxt ---------------------
+
+def _ccxt_error(venue: str, code: str) -> Exception | None:
+    """The exception ccxt's own error handler raises for ``code`` in a REST error reply."""
+    import json
+
+    import ccxt
+
+    ex = getattr(ccxt, venue)()
+    numeric = code.lstrip("-").isdigit()
+    if venue == "okx":
+        body: dict[str, Any] = {"code": "1", "msg": "",
+                                "data": [{"sCode": code, "sMsg": "m", "ordId": ""}]}
+        status, url = 200, "https://www.okx.com/api/v5/trade/order"
+    elif venue == "bybit":
+        body = {"retCode": int(code) if numeric else code, "retMsg": "m"}
+        status, url = 200, "https://api.bybit.com/v5/order/create"
+    else:
+        body = ({"code": int(code), "msg": "m"} if numeric else {"code": -9999, "msg": code})
+        status, url = 400, "https://api.binance.com/api/v3/order"
+    try:
+        ex.handle_errors(status, "", url, "POST", {}, json.dumps(body), body, None, None)
+    except ccxt.BaseError as e:
+        return e
+    return None
+
+
+def _fast_outcome(route: Any, code: str) -> str:
+    """What the fast route makes of the same code in its WebSocket reply."""
+    from openclaw.execution.fast import ReplyLost
+
+    numeric = code.lstrip("-").isdigit()
+    cid = "C1"
+    if route.venue == "okx":
+        msg: dict[str, Any] = {"id": cid, "op": "order", "code": "1", "msg": "",
+                               "data": [{"sCode": code, "sMsg": "m", "ordId": ""}]}
+    elif route.venue == "bybit":
+        msg = {"reqId": cid, "retCode": int(code) if numeric else code, "retMsg": "m"}
+    else:
+        err = {"code": int(code), "msg": "m"} if numeric else {"code": -9999, "msg": code}
+        msg = {"id": cid, "status": 400, "error": err}
+    order = Order(cid, route.venue, "BTC/USDT", "buy", "market", Decimal("1"), None, 1, 0)
+    try:
+        route._parse_place(order, msg)
+    except ReplyLost:
+        return "maybe"
+    except VenueRejected as e:
+        return "rate_limited" if e.rate_limited else "refused"
+    raise AssertionError(f"{route.venue} {code}: the fast route accepted an error reply")
+
+
+def test_fast_routes_classify_venue_codes_as_ccxt_does() -> None:
+    import ccxt
+
+    from openclaw.execution.fast.codes import outcome_of
+
+    creds = Credentials.simulator()
+    checked = 0
+    for venue in VENUES:
+        route = make_fast_route(venue, "ws://127.0.0.1:1/x", creds)
+        exc = getattr(ccxt, venue)().exceptions
+        codes = set(exc["exact"]) | (set(exc["spot"]["exact"]) if venue == "binance" else set())
+        for code in sorted(codes):
+            err = _ccxt_error(venue, code)
+            if err is None or type(err) is ccxt.ExchangeError:
+                continue        # not an error / ccxt's unclassified error (docs/fast-routes.md)
+            if not isinstance(err, (ccxt.NetworkError, ccxt.OperationFailed)):
+                continue        # refusals: InvalidOrder, InsufficientFunds ...
+            assert _fast_outcome(route, code) == outcome_of(err), (venue, code, type(err))
+            checked += 1
+    assert checked > 40
+    # the reviewer's cases: timeouts / "unknown state" codes are never REJECTED
+    for venue, code in (("okx", "50004"), ("bybit", "170007"), ("binance", "-1006"),
+                        ("binance", "-1007")):
+        route = make_fast_route(venue, "ws://127.0.0.1:1/x", creds)
+        assert _fast_outcome(route, code) == "maybe", (venue, code)
+
+
+def test_router_outcome_of_ccxt_errors_is_by_class() -> None:
+    import ccxt
+
+    from openclaw.execution.fast.codes import outcome_of
+    from openclaw.execution.router import _order_not_found
+
+    for cls in (ccxt.BadResponse, ccxt.NullResponse, ccxt.RequestTimeout,
+                ccxt.ExchangeNotAvailable, ccxt.OnMaintenance, ccxt.NetworkError,
+                ccxt.OperationFailed, ccxt.ExchangeError):
+        assert outcome_of(cls("x")) == "maybe", cls
+    for cls in (ccxt.RateLimitExceeded, ccxt.DDoSProtection):
+        assert outcome_of(cls("x")) == "rate_limited", cls
+    for cls in (ccxt.InvalidNonce, ccxt.InsufficientFunds, ccxt.InvalidOrder,
+                ccxt.AuthenticationError, ccxt.OrderNotFound):
+        assert outcome_of(cls("x")) == "refused", cls
+    assert outcome_of(ValueError("x")) is None
+    assert _order_not_found(ccxt.OrderNotFound("x"))
+    assert not _order_not_found(ccxt.ExchangeError("OrderNotFound"))
+
+
+def test_binance_unknown_order_status_is_never_guessed() -> None:
+    from openclaw.execution.fast import ReplyLost
+    from openclaw.execution.fast.binance import binance_unified
+
+    with pytest.raises(ReplyLost, match="unknown status"):
+        binance_unified({"orderId": 7, "status": "SOMETHING_NEW", "executedQty": "0"})
+    assert binance_unified({"orderId": 7, "status": "NEW", "executedQty": "0"})["status"] == "open"
+
+
+def test_shared_symbol_and_reply_id_helpers() -> None:
+    creds = Credentials.simulator()
+    want = {"binance": ("BTCUSDT", "id"), "okx": ("BTC-USDT", "id"), "bybit": ("BTCUSDT", "reqId")}
+    for venue, (sym, key) in want.items():
+        route = make_fast_route(venue, "ws://127.0.0.1:1/x", creds)
+        assert route.venue_symbol("BTC/USDT") == sym
+        assert route._reply_id({key: "C9"}) == "C9"
+        assert route._reply_id({key: 9}) is None
+        with pytest.raises(ValueError, match="BASE/QUOTE"):
+            route.venue_symbol("BTCUSDT")
+
+
+# ---- supervisor, cancelled requests, send stamp -----------------------------------------------
+
+def test_supervisor_survives_an_unexpected_error(tmp_path: Path) -> None:
+    async def body() -> None:
+        rig = await _rig(tmp_path, backoff=0.05)
+        try:
+            fast = rig.fast("okx")
+            real = fast._login_frame
+            calls = {"n": 0}
+
+            def broken() -> bytes | None:
+                calls["n"] += 1
+                if calls["n"] == 1:
+                    raise RuntimeError("surprise in login")
+                return real()
+
+            fast._login_frame = broken          # the next (re)login fails unexpectedly once
+            rig.sims.servers["okx"].inject_fault("drop_ws")
+            await rig.router.send_list(rig.legs(venues=("okx",)))   # triggers the drop
+            await _until(lambda: fast.stats.supervisor_errors == 1, timeout=30)
+            assert any("RuntimeError" in d for _, d in rig.alerts.lines), rig.alerts.lines
+            await _until(lambda: fast.up, timeout=30)               # and it reconnected
+            [o] = await rig.router.send_list(rig.legs(venues=("okx",)))
+            assert o.status is OrderStatus.ACKED, (o.status, o.reason)
+            assert fast._supervisor is not None and not fast._supervisor.done()
+        finally:
+            await rig.close()
+
+    run(body, timeout=90)
+
+
+def test_cancelled_place_leaves_nothing_pending(tmp_path: Path) -> None:
+    async def body() -> None:
+        rig = await _rig(tmp_path, timeout_s=30.0)
+        try:
+            rig.sims.bybit.inject_fault("order_timeout")
+            fast = rig.fast("bybit")
+            [order] = rig.legs(venues=("bybit",))
+            task = asyncio.get_running_loop().create_task(fast.place(order))
+            await _until(lambda: fast.stats.sent == 1)
+            assert order.client_id in fast._pending
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert order.client_id not in fast._pending
+        finally:
+            await rig.close()
+
+    run(body)
+
+
+@pytest.mark.parametrize("route", ["ws", "ccxt"])
+def test_first_send_stamp_between_hand_off_and_venue_receipt(tmp_path: Path, route: str) -> None:
+    import time
+
+    async def body() -> None:
+        rig = await _rig(tmp_path)
+        try:
+            if route == "ccxt":
+                for r in rig.routes.values():
+                    await r.fast.close()
+                    r.fast = None
+            received: dict[str, int] = {}
+            for v in VENUES:
+                def seen(o: Any) -> None:
+                    received.setdefault(o.client_id, time.monotonic_ns())
+                rig.sims.servers[v].trading.engine.listeners.append(seen)
+            stamps: list[int] = []
+            orders = rig.legs()
+            handed = time.monotonic_ns()
+            await rig.router.send_list(orders, on_first_send=stamps.append)
+            assert len(stamps) == 1                       # once per list, not per leg
+            first_receipt = min(received[o.client_id] for o in orders)
+            assert handed <= stamps[0] <= first_receipt, (handed, stamps, first_receipt)
+            assert all(o.status is not OrderStatus.NEW for o in orders)
+        finally:
+            await rig.close()
+
+    run(body)
+
+
+def test_unexpected_relogin_error_reconnects(tmp_path: Path) -> None:
+    async def body() -> None:
+        rig = await _rig(tmp_path, backoff=0.05)
+        try:
+            fast = rig.fast("okx")
+            real = fast._login_frame
+            calls = {"n": 0}
+
+            def broken() -> bytes | None:
+                calls["n"] += 1
+                if calls["n"] == 1:
+                    raise RuntimeError("surprise in re-login")
+                return real()
+
+            fast._login_frame = broken
+            fast._session_lost("60011")            # as if the venue said "log in again"
+            await _until(lambda: fast.stats.reconnects >= 1 and fast.up, timeout=30)
+            assert any("RuntimeError" in d for _, d in rig.alerts.lines), rig.alerts.lines
+            [o] = await rig.router.send_list(rig.legs(venues=("okx",)))
+            assert o.status is OrderStatus.ACKED, (o.status, o.reason)
+        finally:
+            await rig.close()
+
+    run(body, timeout=90)
+
+
+def test_reader_error_reconnects_and_close_reports_failed_tasks(tmp_path: Path) -> None:
+    async def body() -> None:
+        rig = await _rig(tmp_path, backoff=0.05)
+        try:
+            fast = rig.fast("bybit")
+            real = fast._reply_id
+            calls = {"n": 0}
+
+            def broken(msg: dict[str, Any]) -> str | None:
+                calls["n"] += 1
+                if calls["n"] == 1:
+                    raise RuntimeError("surprise in the reader")
+                return real(msg)
+
+            fast._reply_id = broken
+            [o] = await rig.router.send_list(rig.legs(venues=("bybit",)))
+            assert o.status is OrderStatus.UNKNOWN, (o.status, o.reason)   # reply lost
+            await _until(lambda: fast.stats.reconnects >= 1 and fast.up, timeout=30)
+            assert any("RuntimeError" in d for _, d in rig.alerts.lines), rig.alerts.lines
+            [o2] = await rig.router.send_list(rig.legs(venues=("bybit",)))
+            assert o2.status is OrderStatus.ACKED, (o2.status, o2.reason)
+
+            # close() reports a task that had failed instead of swallowing it
+            async def failing() -> None:
+                raise ValueError("task failure")
+
+            t = asyncio.get_running_loop().create_task(failing(), name="probe")
+            await asyncio.wait([t])
+            fast._tasks.add(t)
+            await fast.close()
+            assert any("probe had failed" in d and "ValueError" in d
+                       for _, d in rig.alerts.lines), rig.alerts.lines
+        finally:
+            await rig.close()
+
+    run(body, timeout=90)
