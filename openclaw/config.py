@@ -205,6 +205,16 @@ class IbkrRunConfig(_Model):
     alerts: AlertsConfig = AlertsConfig()
     risk: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _no_unread_risk(self) -> IbkrRunConfig:
+        # nothing reads a top-level [risk] in an IBKR run: accepting it would silently ignore limits
+        if self.risk:
+            raise ValueError(
+                "[risk] is not read by IBKR runs: put momentum limits in [momentum] "
+                "(max_order_notional, max_position_notional, max_orders_per_s, "
+                "max_gross_exposure) and FX limits in [fx] (max_position, max_spread_bps)")
+        return self
+
 
 class Config(_Model):
     """A whole run."""

@@ -117,3 +117,16 @@ def test_schema_errors_exit_2_with_paths(tmp_path: Path) -> None:
     for path in ("venues.binance.taker_fee_bps", "instruments: Field required",
                  "journal.synchronous"):
         assert path in p.stderr, p.stderr
+
+
+def test_ibkr_file_with_top_level_risk_is_refused_not_ignored(tmp_path: Path) -> None:
+    """Nothing reads a top-level [risk] in an IBKR run, so it must be an error, not a no-op."""
+    from openclaw.config import ConfigError, load_ibkr_config
+
+    src = (ROOT / "examples" / "fx.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "fx_risk.toml"
+    bad.write_text(src + "\n[risk]\nmax_order_notional = 1000\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_ibkr_config(bad)
+    assert "[risk] is not read by IBKR runs" in str(e.value)
+    load_ibkr_config(ROOT / "examples" / "fx.toml")  # the example itself stays valid
