@@ -163,7 +163,8 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
     gate = _risk_gate(agg)
     # journal vs venues after each arbitrage and every 5 s; a mismatch halts (engine + pipeline)
     reconciler = Reconciler(router, journal, config=ReconcileConfig(interval_s=5.0),
-                            alerter=alerter, engine=gate.engine)
+                            alerter=alerter, engine=gate.engine, risk=gate)
+    router.resolver.on_update.append(gate.on_order_update)   # settled legs reach the engine
 
     def after(orders: list[Order]) -> None:
         gate.on_result(orders)
@@ -219,6 +220,7 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
             await pipeline.drain(15)
             await agg.stop()
             await router.reconcile_unknown(all_orders)
+            await router.resolver.settle(router.visibility_window_s + 5.0)
             await reconciler.stop()
             await reconciler.run_once()   # the final word: journal vs venues after the run
             end_bal = {v: (await _get(http, f"{sims.servers[v].url}/_sim/balances"))["balances"]
@@ -246,6 +248,7 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
         finally:
             gc.unfreeze()
             await reconciler.stop()
+            await router.aclose()
             for r in routes.values():
                 await r.close()
             await alerter.aclose()

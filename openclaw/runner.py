@@ -47,7 +47,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -279,6 +279,7 @@ class Running:
     max_start: dict[tuple[str, str], float] = field(default_factory=dict)
     reconciler: Any = None       # execution.reconcile.Reconciler (journal vs venue balances)
     started: float = field(default_factory=time.monotonic)
+    started_ms: int = field(default_factory=lambda: time.time_ns() // 10**6)
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -338,7 +339,8 @@ async def run_config(cfg: Config, *, paper: bool = False, seconds: float | None 
             loop.remove_signal_handler(sig)
     summary["ok"] = bool(summary.get("journal_consistent")) and not summary.get(
         "open_orders") and "strategy_error" not in summary and not summary.get(
-        "pipeline_errors") and not summary.get("halted")
+        "pipeline_errors") and not summary.get("halted") and not summary.get(
+        "lost_orders") and not summary.get("duplicate_orders")
     return summary
 
 
@@ -417,9 +419,14 @@ async def _start(cfg: Config, r: Running, *, paper: bool, seed: int, source: str
                               config=FastConfig(timeout_s=timeout_ms / 1e3), alerter=r.alerter,
                               ed25519=ed_keys.get(name))
         r.routes[name] = VenueRoute(name, client, fast=fast)
-    router = Router(r.routes, r.journal)
+    rc = cfg.reconcile
+    router = Router(r.routes, r.journal, visibility_window_s=rc.visibility_window_s,
+                    query_backoff_s=rc.query_backoff_s,
+                    query_backoff_max_s=rc.query_backoff_max_s,
+                    reserve_tokens=rc.reserve_tokens)
     for route in r.routes.values():
         await route.start()
+    r.router = router
     recovered = await router.recover()
     if recovered:
         log.warning("journal held open orders at start-up; reconciled",
@@ -450,7 +457,7 @@ async def _start(cfg: Config, r: Running, *, paper: bool, seed: int, source: str
     from openclaw.execution.reconcile import start_reconciler
 
     r.reconciler = await start_reconciler(router, r.journal, config=cfg.reconcile,
-                                          alerter=r.alerter, engine=r.gate.engine)
+                                          alerter=r.alerter, engine=r.gate.engine, risk=r.gate)
     if cfg.strategy.triarb.enabled and with_strategies:
         await _start_triarb(cfg, r, router, slippage=SIM_SLIPPAGE_BPS if to_sim else 0.0)
     await r.aggregator.start()
@@ -473,6 +480,9 @@ async def _start_risk(cfg: Config, r: Running) -> None:
         symbols[(inst.venue, f"{inst.base}/{inst.quote}")] = inst.symbol
     gate = RiskGate(engine, engine.index, books, symbols)
     r.gate = gate
+    # every change the router's resolver learns (an UNKNOWN leg settled, a late fill) reaches
+    # the engine: reservations released, fills applied once
+    r.router.resolver.on_update.append(gate.on_order_update)
     traded = {(i.venue, a) for i in cfg.instruments if i.category == "spot"
               for a in (i.base, i.quote)}
     for venue, route in r.routes.items():
@@ -544,11 +554,19 @@ async def _shutdown(r: Running, drain_timeout: float) -> dict[str, Any]:
     if r.tasks:
         await asyncio.wait(r.tasks, timeout=drain_timeout)
     if r.aggregator is not None:
+        feeds = r.aggregator.stats()        # before the sockets close: the run's last states
+        states: dict[str, int] = {}
+        for st in feeds["books"].values():  # type: ignore[union-attr]
+            states[st] = states.get(st, 0) + 1
+        out["book_states"] = states
+        out["books"] = feeds["books"]
+        out["resyncs"] = {name: c["resyncs"] for name, c in feeds["feeds"].items()}  # type: ignore[union-attr,index]
         await r.aggregator.stop()
-    if r.journal is not None and r.routes:
-        from openclaw.execution.router import Router
-
-        router = Router(r.routes, r.journal)
+    if r.journal is not None and r.routes and r.router is not None:
+        router = r.router
+        # orders still being resolved get the visibility window (and a little more) to settle
+        left = await router.resolver.settle(router.visibility_window_s + 5.0)
+        out["resolver"] = {**asdict(router.resolver.stats), "pending_at_end": len(left)}
         try:
             await router.recover()          # query every non-final journal order at its venue
         except Exception:  # noqa: BLE001 - reported below as open orders
@@ -572,6 +590,14 @@ async def _shutdown(r: Running, drain_timeout: float) -> dict[str, Any]:
         from openclaw.execution.fast import route_report
 
         out["routes"] = {n: route_report(rt) for n, rt in r.routes.items()}
+        out["legs_refused_locally"] = sum(rt.stats.refused_locally for rt in r.routes.values())
+        if r.router is not None:
+            out["lists_refused_locally"] = r.router.lists_refused_locally
+    if r.gate is not None:
+        out["refusals_by_reason"] = dict(r.gate.refusals.most_common())
+        out["risk_balance_refreshes"] = r.gate.refreshes
+    if p is not None and r.journal is not None and r.routes:
+        out.update(await _venue_record(r, p))
     if p is not None:
         from openclaw.latency import latency_report
 
@@ -587,11 +613,38 @@ async def _shutdown(r: Running, drain_timeout: float) -> dict[str, Any]:
     return out
 
 
+async def _venue_record(r: Running, p: Any) -> dict[str, Any]:
+    """The venues' own record of this run's orders against the journal (lost, duplicates)."""
+    from openclaw.execution.audit import audit_orders, venue_orders
+
+    symbols: dict[str, set[str]] = {}
+    for o in r.orders:
+        symbols.setdefault(o.venue, set()).add(o.symbol)
+    journal_orders = await r.journal.orders_by_prefix(p.ids.prefix)
+    for o in journal_orders:
+        symbols.setdefault(o.venue, set()).add(o.symbol)
+    at_venue: dict[str, list[dict[str, Any]]] = {}
+    errors: dict[str, str] = {}
+    for venue, syms in symbols.items():
+        route = r.routes[venue]
+        try:
+            at_venue[venue] = await asyncio.wait_for(
+                venue_orders(venue, route.client, syms, r.started_ms - 5000,
+                             before_call=route.bucket.acquire), 60)
+        except Exception as e:  # noqa: BLE001 - reported in the summary, never hidden
+            errors[venue] = f"{type(e).__name__}: {str(e)[:200]}"
+            log.error("reading the venue's order history failed",
+                      extra={"venue": venue, "error": errors[venue]})
+    return audit_orders(journal_orders, at_venue, p.ids.owns, errors).summary()
+
+
 async def _close(r: Running) -> None:
     """Close what started, in reverse order; each step runs even if an earlier one fails."""
     steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
     if r.reconciler is not None:
         steps.append(("reconciler", r.reconciler.stop))
+    if r.router is not None:
+        steps.append(("order resolver", r.router.aclose))
     if r.aggregator is not None and r.aggregator._tasks:
         steps.append(("feeds", r.aggregator.stop))
     steps += [(f"route {n}", route.close) for n, route in r.routes.items()]
@@ -920,9 +973,29 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
     console = Console()
     keys = ("seconds", "opportunities", "arbitrages", "orders", "filled_legs", "incomplete",
-            "unwinds", "refused_by_risk", "journal_consistent", "reconciliations", "halted",
+            "unwinds", "refused_by_risk", "legs_refused_locally", "journal_consistent",
+            "lost_orders", "duplicate_orders", "reconciliations", "risk_refreshes", "halted",
             "alerts_delivered")
     console.print("run: " + ", ".join(f"{k}={summary[k]}" for k in keys if k in summary))
+    if summary.get("halted"):
+        console.print(f"[red]halted: {summary.get('halt_reason')}[/red]")
+    if summary.get("refusals_by_reason"):
+        console.print("risk refusals by reason: " + ", ".join(
+            f"{k}={v}" for k, v in summary["refusals_by_reason"].items()))
+    if "book_states" in summary:
+        console.print("books at the end: " + ", ".join(
+            f"{k}={v}" for k, v in sorted(summary["book_states"].items())))
+    if "resyncs" in summary:
+        console.print("resyncs: " + ", ".join(
+            f"{feed} {sum(c.values())}" + (" (" + ", ".join(f"{k} {n}" for k, n in c.items()
+                                                         if n) + ")" if any(c.values()) else "")
+            for feed, c in summary["resyncs"].items()))
+    if summary.get("lost_orders") or summary.get("duplicate_orders"):
+        console.print(f"[red]lost: {summary.get('lost_by_venue')}, duplicates: "
+                      f"{summary.get('duplicates_by_venue')}[/red]")
+    if summary.get("venue_record_errors"):
+        console.print(f"[yellow]venue order history not read: "
+                      f"{summary['venue_record_errors']}[/yellow]")
     if summary.get("open_orders"):
         console.print(f"[red]orders not final: {summary['open_orders']}[/red]")
     if "latency" in summary:

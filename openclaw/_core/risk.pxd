@@ -93,9 +93,12 @@ cdef struct InstState:
     double avg_px        # average entry price (ticks)
     double contrib       # |pos| * mark * weight: this instrument's share of gross exposure
 
-cdef struct IdSlot:             # 16 bytes: 4 slots per cache line
+cdef struct IdSlot:             # 32 bytes: 2 slots per cache line
     int64_t key          # 0 = empty
-    int64_t venue
+    int32_t venue
+    int32_t slot         # balance slot the order reserved (venue * n_assets + asset)
+    int64_t per_lot      # reservation per lot: limit * quote_factor (buy), base_factor (sell)
+    int64_t res          # reservation still held (released by fills and by the close)
 
 cdef struct VenueRisk:
     int64_t max_orders   # bucket size; < 0 = no throttle
@@ -131,7 +134,8 @@ cdef class RiskEngine:
     cdef double loss_limit       # < 0 = off
     # state
     cdef InstState* ist
-    cdef int64_t* bal            # [venue * n_assets + asset]
+    cdef int64_t* bal            # free: venue balance - open reservations [venue * n_assets + asset]
+    cdef int64_t* rsv            # open reservations (sum of the open orders' ``res``), same slots
     cdef double gross
     cdef double day_pnl
     cdef int8_t state
@@ -153,6 +157,7 @@ cdef class RiskEngine:
     cdef int64_t* v_cnt          # earlier passing legs on the venue
     cdef int64_t* leg_slot       # balance slot and need of each leg (for the commit)
     cdef int64_t* leg_need
+    cdef int64_t* leg_per_lot
     cdef double adj_sum
 
     # ---- PRE-TRADE CHECKS ----
@@ -167,6 +172,10 @@ cdef class RiskEngine:
     cdef int on_fill_c(self, int32_t inst, int8_t side, lot_t qty, tick_t price) noexcept nogil
     cdef int on_order_open_c(self, int64_t client_id, int32_t venue) noexcept nogil
     cdef int on_order_close_c(self, int64_t client_id) noexcept nogil
+    cdef int on_order_fill_c(self, int64_t client_id, int32_t inst, int8_t side, lot_t qty,
+                             tick_t price, int64_t quote_units, int32_t fee_asset,
+                             int64_t fee_units) noexcept nogil
+    cdef int fill_position(self, int32_t inst, int8_t side, lot_t qty, tick_t price) noexcept nogil
     cdef int set_balance_c(self, int32_t venue, int32_t asset, int64_t units) noexcept nogil
     cdef int set_mark_c(self, int32_t inst, tick_t price) noexcept nogil
     cdef void add_pnl_c(self, double amount) noexcept nogil
@@ -178,5 +187,6 @@ cdef class RiskEngine:
     # ---- CLIENT ORDER IDS ----
     cdef int64_t id_home(self, int64_t key) noexcept nogil
     cdef int64_t id_find(self, int64_t key) noexcept nogil
-    cdef int id_insert(self, int64_t key, int32_t venue) noexcept nogil
+    cdef int id_insert(self, int64_t key, int32_t venue, int64_t slot, int64_t per_lot,
+                       int64_t res) noexcept nogil
     cdef int id_remove(self, int64_t key) noexcept nogil

@@ -6,6 +6,11 @@ int64 ticks/lots of the instrument, as in the book, so instrument and notional l
 integer comparisons (128-bit products); only the gross exposure and the PnL are float64.
 A leg sees the state left by the earlier passing legs of its list; nothing is committed unless
 every leg passes, so a rejected list consumes no balance, rate token, open-order slot or id.
+An accepted leg *reserves* its need (limit x quantity of the quote for a buy, the quantity for a
+sell) under its client id: ``on_order_fill`` spends the real amount, moves both assets and the
+fee and releases the filled part's reservation (price improvement comes back);
+``on_order_close`` releases what is left; ``set_balance`` takes the venue's balance, and the free
+balance is that less the reservations still open.
 Limits are plain integers here; ``openclaw.risk.limits`` converts the pydantic config into them.
 """
 
@@ -203,6 +208,7 @@ cdef class RiskEngine:
         self.ven = <VenueRisk*>PyMem_Malloc(n_venues * sizeof(VenueRisk))
         self.asset_value = <double*>PyMem_Malloc(n_assets * sizeof(double))
         self.bal = <int64_t*>PyMem_Malloc(nb * sizeof(int64_t))
+        self.rsv = <int64_t*>PyMem_Malloc(nb * sizeof(int64_t))
         self._id_mem = PyMem_Malloc(slots * sizeof(IdSlot) + 64)
         self.ids = <IdSlot*>((<uintptr_t>self._id_mem + 63) & ~(<uintptr_t>63))
         self.i_stamp = <int64_t*>PyMem_Malloc(n_instruments * sizeof(int64_t))
@@ -215,18 +221,22 @@ cdef class RiskEngine:
         self.v_cnt = <int64_t*>PyMem_Malloc(n_venues * sizeof(int64_t))
         self.leg_slot = <int64_t*>PyMem_Malloc(max_list_len * sizeof(int64_t))
         self.leg_need = <int64_t*>PyMem_Malloc(max_list_len * sizeof(int64_t))
+        self.leg_per_lot = <int64_t*>PyMem_Malloc(max_list_len * sizeof(int64_t))
         if (self.lim == NULL or self.ist == NULL or self.books == NULL or self.ven == NULL
-                or self.asset_value == NULL or self.bal == NULL or self._id_mem == NULL
+                or self.asset_value == NULL or self.bal == NULL or self.rsv == NULL
+                or self._id_mem == NULL
                 or self.i_stamp == NULL or self.i_cum == NULL
                 or self.i_adj == NULL or self.b_stamp == NULL or self.b_used == NULL
                 or self.v_stamp == NULL or self.v_tok == NULL or self.v_cnt == NULL
-                or self.leg_slot == NULL or self.leg_need == NULL):
+                or self.leg_slot == NULL or self.leg_need == NULL
+                or self.leg_per_lot == NULL):
             raise MemoryError()
         memset(self.lim, 0, n_instruments * sizeof(InstLimits))
         memset(self.ist, 0, n_instruments * sizeof(InstState))
         memset(<void*>self.books, 0, n_instruments * sizeof(BookMeta*))
         memset(self.ven, 0, n_venues * sizeof(VenueRisk))
         memset(self.bal, 0, nb * sizeof(int64_t))
+        memset(self.rsv, 0, nb * sizeof(int64_t))
         memset(self.ids, 0, slots * sizeof(IdSlot))
         memset(self.i_stamp, 0, n_instruments * sizeof(int64_t))
         memset(self.b_stamp, 0, nb * sizeof(int64_t))
@@ -253,6 +263,7 @@ cdef class RiskEngine:
         PyMem_Free(self.ven)
         PyMem_Free(self.asset_value)
         PyMem_Free(self.bal)
+        PyMem_Free(self.rsv)
         PyMem_Free(self._id_mem)
         PyMem_Free(self.i_stamp)
         PyMem_Free(self.i_cum)
@@ -264,6 +275,7 @@ cdef class RiskEngine:
         PyMem_Free(self.v_cnt)
         PyMem_Free(self.leg_slot)
         PyMem_Free(self.leg_need)
+        PyMem_Free(self.leg_per_lot)
 
     # ==== RISK SETTINGS ==========================================================================
 
@@ -474,9 +486,11 @@ cdef class RiskEngine:
         if o.side > 0:
             slot = <int64_t>L.venue * self.n_assets + L.quote
             need = notional * L.quote_factor
+            self.leg_per_lot[k] = <int64_t>(<int128_t>px * L.quote_factor)
         else:
             slot = <int64_t>L.venue * self.n_assets + L.base
             need = <int128_t>o.qty * L.base_factor
+            self.leg_per_lot[k] = L.base_factor
         used = self.b_used[slot] if self.b_stamp[slot] == self.stamp else 0
         if need + used > self.bal[slot]:
             return R_INSUFFICIENT_BALANCE
@@ -530,8 +544,11 @@ cdef class RiskEngine:
             if o.kind == K_CANCEL:
                 continue
             v = self.lim[o.inst].venue
+            # the leg's need is reserved (not spent): fills spend it, the close releases the rest
             self.bal[self.leg_slot[k]] -= self.leg_need[k]
-            self.id_insert(o.client_id, <int32_t>v)
+            self.rsv[self.leg_slot[k]] += self.leg_need[k]
+            self.id_insert(o.client_id, <int32_t>v, self.leg_slot[k], self.leg_per_lot[k],
+                           self.leg_need[k])
             if self.v_stamp[v] == self.stamp:
                 V = &self.ven[v]
                 V.open += self.v_cnt[v]
@@ -660,8 +677,62 @@ cdef class RiskEngine:
     cdef int on_fill_c(self, int32_t inst, int8_t side, lot_t qty, tick_t price) noexcept nogil:
         """A fill: position, average cost, realised PnL, proceeds, mark; -1 on bad arguments."""
         cdef InstLimits* L
+        cdef int64_t slot
+        if self.fill_position(inst, side, qty, price) != 0:
+            return -1
+        L = &self.lim[inst]
+        if side > 0:
+            slot = <int64_t>L.venue * self.n_assets + L.base
+            self.bal[slot] = sat_add(self.bal[slot], <int128_t>qty * L.base_factor)
+        else:
+            slot = <int64_t>L.venue * self.n_assets + L.quote
+            self.bal[slot] = sat_add(self.bal[slot], <int128_t>price * qty * L.quote_factor)
+        return 0
+
+    cdef int on_order_fill_c(self, int64_t client_id, int32_t inst, int8_t side, lot_t qty,
+                             tick_t price, int64_t quote_units, int32_t fee_asset,
+                             int64_t fee_units) noexcept nogil:
+        """A fill of an order: both assets move and the fee is taken; the part of the order's
+        reservation that this quantity stood for is released (price improvement comes back).
+        ``quote_units``: the fill's exact quote amount (< 0: price * qty); ``fee_asset`` < 0:
+        no fee. An id that is not open (closed already, or never checked) moves the balances
+        just the same. Returns 1 (order found), 0 (not found), -1 bad arguments."""
+        cdef InstLimits* L
+        cdef int64_t h, bslot, qslot, part
+        cdef int128_t cost
+        cdef int found = 0
+        if self.fill_position(inst, side, qty, price) != 0:
+            return -1
+        L = &self.lim[inst]
+        bslot = <int64_t>L.venue * self.n_assets + L.base
+        qslot = <int64_t>L.venue * self.n_assets + L.quote
+        cost = <int128_t>quote_units if quote_units >= 0 else <int128_t>price * qty * L.quote_factor
+        if side > 0:
+            self.bal[bslot] = sat_add(self.bal[bslot], <int128_t>qty * L.base_factor)
+            self.bal[qslot] = sat_add(self.bal[qslot], -cost)
+        else:
+            self.bal[bslot] = sat_add(self.bal[bslot], -(<int128_t>qty * L.base_factor))
+            self.bal[qslot] = sat_add(self.bal[qslot], cost)
+        h = self.id_find(client_id) if client_id != 0 else -1
+        if h >= 0:
+            found = 1
+            # what this quantity had reserved is no longer held: back to free (the spend above
+            # already took the real amount)
+            part = <int64_t>(<int128_t>self.ids[h].per_lot * qty) if (
+                <int128_t>self.ids[h].per_lot * qty < self.ids[h].res) else self.ids[h].res
+            self.ids[h].res -= part
+            self.rsv[self.ids[h].slot] -= part
+            self.bal[self.ids[h].slot] = sat_add(self.bal[self.ids[h].slot], part)
+        if fee_asset >= 0 and fee_asset < self.n_assets and fee_units != 0:
+            h = <int64_t>L.venue * self.n_assets + fee_asset
+            self.bal[h] = sat_add(self.bal[h], -(<int128_t>fee_units))
+        return found
+
+    cdef int fill_position(self, int32_t inst, int8_t side, lot_t qty, tick_t price) noexcept nogil:
+        """A fill's effect on the position, average cost, realised PnL and mark."""
+        cdef InstLimits* L
         cdef InstState* S
-        cdef int64_t p, d, closed, slot
+        cdef int64_t p, d, closed
         cdef int128_t newp
         cdef double w, pnl
         if inst < 0 or inst >= self.n_instruments or not self.lim[inst].configured:
@@ -690,12 +761,6 @@ cdef class RiskEngine:
             elif (newp > 0) != (p > 0):
                 S.avg_px = <double>price
         S.pos = <int64_t>newp
-        if side > 0:
-            slot = <int64_t>L.venue * self.n_assets + L.base
-            self.bal[slot] = sat_add(self.bal[slot], <int128_t>qty * L.base_factor)
-        else:
-            slot = <int64_t>L.venue * self.n_assets + L.quote
-            self.bal[slot] = sat_add(self.bal[slot], <int128_t>price * qty * L.quote_factor)
         if S.mark == 0:
             S.mark = price
         self.recompute_gross()
@@ -729,18 +794,22 @@ cdef class RiskEngine:
         cdef int rc
         if venue < 0 or venue >= self.n_venues or client_id == 0:
             return -1
-        rc = self.id_insert(client_id, venue)
+        rc = self.id_insert(client_id, venue, 0, 0, 0)
         if rc == 1:
             self.ven[venue].open += 1
         return rc
 
     cdef int on_order_close_c(self, int64_t client_id) noexcept nogil:
-        """An order is gone (filled, cancelled, rejected): frees its id and open slot; 1 or 0."""
+        """An order is gone (filled, cancelled, rejected): frees its id and open slot and
+        releases what it still reserved (the unfilled part); 1 or 0."""
         cdef int64_t h = self.id_find(client_id)
         cdef int32_t v
         if h < 0:
             return 0
         v = <int32_t>self.ids[h].venue
+        if self.ids[h].res:
+            self.rsv[self.ids[h].slot] -= self.ids[h].res
+            self.bal[self.ids[h].slot] = sat_add(self.bal[self.ids[h].slot], self.ids[h].res)
         self.id_remove(client_id)
         if self.ven[v].open > 0:
             self.ven[v].open -= 1
@@ -749,7 +818,9 @@ cdef class RiskEngine:
     cdef int set_balance_c(self, int32_t venue, int32_t asset, int64_t units) noexcept nogil:
         if venue < 0 or venue >= self.n_venues or asset < 0 or asset >= self.n_assets:
             return -1
-        self.bal[<int64_t>venue * self.n_assets + asset] = units
+        # the venue's balance still holds what our open orders reserved: free is the rest
+        self.bal[<int64_t>venue * self.n_assets + asset] = sat_add(
+            units, -(<int128_t>self.rsv[<int64_t>venue * self.n_assets + asset]))
         return 0
 
     cdef int set_mark_c(self, int32_t inst, tick_t price) noexcept nogil:
@@ -763,6 +834,20 @@ cdef class RiskEngine:
         """A fill of ``qty`` lots at ``price`` ticks (side BUY/SELL)."""
         if self.on_fill_c(inst, side, qty, price) != 0:
             raise RiskError(f"bad fill: inst={inst} side={side} qty={qty} price={price}")
+
+    def on_order_fill(self, int64_t client_id, int32_t inst, int8_t side, lot_t qty, tick_t price,
+                      int64_t quote_units=-1, int32_t fee_asset=-1, int64_t fee_units=0) -> bool:
+        """A fill of order ``client_id`` (see ``on_order_fill_c``); False if the id was not open
+        (the balances move all the same)."""
+        cdef int rc
+        if fee_asset >= self.n_assets:
+            raise RiskError(f"bad fee asset {fee_asset} (have {self.n_assets})")
+        rc = self.on_order_fill_c(client_id, inst, side, qty, price, quote_units, fee_asset,
+                                  fee_units)
+        if rc < 0:
+            raise RiskError(f"bad fill: client_id={client_id} inst={inst} side={side} qty={qty} "
+                            f"price={price}")
+        return rc == 1
 
     def on_order_open(self, int64_t client_id, int32_t venue) -> bool:
         """Register an open order not placed through ``check``; False if the id is already open."""
@@ -778,7 +863,8 @@ cdef class RiskEngine:
         return self.on_order_close_c(client_id) == 1
 
     def set_balance(self, int32_t venue, int32_t asset, int64_t units) -> None:
-        """Free balance of (venue, asset) in asset units (the venue's account update)."""
+        """The venue's balance of (venue, asset) in asset units (its account update): the free
+        balance becomes ``units`` less what open orders still reserve."""
         if self.set_balance_c(venue, asset, units) != 0:
             raise RiskError(f"bad venue/asset index: {venue}/{asset}")
 
@@ -831,7 +917,8 @@ cdef class RiskEngine:
             h = (h + 1) & self.id_mask
         return -1
 
-    cdef int id_insert(self, int64_t key, int32_t venue) noexcept nogil:
+    cdef int id_insert(self, int64_t key, int32_t venue, int64_t slot, int64_t per_lot,
+                       int64_t res) noexcept nogil:
         """1 inserted, 0 already present, -2 table full."""
         cdef int64_t h = self.id_home(key)
         while self.ids[h].key != 0:
@@ -842,6 +929,9 @@ cdef class RiskEngine:
             return -2
         self.ids[h].key = key
         self.ids[h].venue = venue
+        self.ids[h].slot = <int32_t>slot
+        self.ids[h].per_lot = per_lot
+        self.ids[h].res = res
         self.id_count += 1
         return 1
 
@@ -889,9 +979,21 @@ cdef class RiskEngine:
         return 0
 
     def balance(self, Py_ssize_t venue, Py_ssize_t asset) -> int:
+        """Free balance of (venue, asset): the venue's balance less open reservations."""
         self._venue(venue)
         self._asset(asset)
         return self.bal[venue * self.n_assets + asset]
+
+    def reserved(self, Py_ssize_t venue, Py_ssize_t asset) -> int:
+        """What open orders reserve of (venue, asset): ``balance + reserved`` is the venue's."""
+        self._venue(venue)
+        self._asset(asset)
+        return self.rsv[venue * self.n_assets + asset]
+
+    def order_reservation(self, int64_t client_id) -> int:
+        """What the open order still reserves (asset units); -1 if the id is not open."""
+        cdef int64_t h = self.id_find(client_id) if client_id != 0 else -1
+        return -1 if h < 0 else self.ids[h].res
 
     def position(self, Py_ssize_t inst) -> int:
         self._inst(inst, False)

@@ -80,7 +80,10 @@ class PyRiskEngine:
         self.avg = [0.0] * n_instruments
         self.contrib = [0.0] * n_instruments
         self.gross = 0.0
-        self.bal: dict[tuple[int, int], int] = {}
+        self.bal: dict[tuple[int, int], int] = {}   # free: venue balance - reservations
+        self.rsv: dict[tuple[int, int], int] = {}   # open orders' reservations
+        self.res: dict[int, tuple[tuple[int, int], int]] = {}  # client id -> (slot, reserved)
+        self.res_qty: dict[int, int] = {}                        # client id -> lots ordered
         self.ids: dict[int, int] = {}
         self.day_pnl = 0.0
         self.state = ACTIVE
@@ -155,7 +158,7 @@ class PyRiskEngine:
 
     # ---- state ----
     def set_balance(self, venue: int, asset: int, units: int) -> None:
-        self.bal[(venue, asset)] = units
+        self.bal[(venue, asset)] = units - self.rsv.get((venue, asset), 0)
 
     def balance(self, venue: int, asset: int) -> int:
         return self.bal.get((venue, asset), 0)
@@ -183,9 +186,42 @@ class PyRiskEngine:
         venue = self.ids.pop(client_id, None)
         if venue is None:
             return False
+        held = self.res.pop(client_id, None)
+        self.res_qty.pop(client_id, None)
+        if held is not None:
+            key, amount = held
+            self.rsv[key] -= amount
+            self.bal[key] = self.bal.get(key, 0) + amount
         if self.venues[venue].open > 0:
             self.venues[venue].open -= 1
         return True
+
+    def on_order_fill(self, client_id: int, inst: int, side: int, qty: int, price: int,
+                      quote_units: int = -1, fee_asset: int = -1, fee_units: int = 0) -> bool:
+        """A fill of an order: both assets and the fee move; the filled part's reservation
+        goes back to free."""
+        spec = self.inst[inst]
+        assert spec is not None
+        saved = dict(self.bal)
+        self.on_fill(inst, side, qty, price)
+        self.bal = saved
+        cost = price * qty * spec.quote_factor if quote_units < 0 else quote_units
+        sign = 1 if side > 0 else -1
+        bk, qk = (spec.venue, spec.base), (spec.venue, spec.quote)
+        self.bal[bk] = self.bal.get(bk, 0) + sign * qty * spec.base_factor
+        self.bal[qk] = self.bal.get(qk, 0) - sign * cost
+        held = self.res.get(client_id)
+        if held is not None:
+            key, amount = held
+            per_lot = amount // self.res_qty[client_id]
+            part = min(amount, per_lot * qty)
+            self.res[client_id] = (key, amount - part)
+            self.rsv[key] -= part
+            self.bal[key] = self.bal.get(key, 0) + part
+        if fee_asset >= 0 and fee_units:
+            fk = (spec.venue, fee_asset)
+            self.bal[fk] = self.bal.get(fk, 0) - fee_units
+        return client_id in self.ids
 
     def on_fill(self, inst: int, side: int, qty: int, price: int) -> None:
         spec = self.inst[inst]
@@ -289,6 +325,9 @@ class PyRiskEngine:
                 continue
             key, amount = need
             self.bal[key] = self.bal.get(key, 0) - amount
+            self.rsv[key] = self.rsv.get(key, 0) + amount
+            self.res[orders[k][0]] = (key, amount)
+            self.res_qty[orders[k][0]] = orders[k][2]
             self.ids[orders[k][0]] = key[0]
         for v, cnt in vcnt.items():
             ven = self.venues[v]

@@ -138,6 +138,11 @@ class ClientIdFactory:
         attempt = _check_int("attempt", attempt, MAX_ATTEMPT)
         return f"{_TAG}{self._session}{ALPHABET[leg]}{ALPHABET[attempt]}{_b62(opp)}"
 
+    @property
+    def prefix(self) -> str:
+        """What every id this factory makes starts with (tag + session)."""
+        return f"{_TAG}{self._session}"
+
     def owns(self, client_id: str) -> bool:
         """True if ``client_id`` was made by a factory with this session."""
         try:

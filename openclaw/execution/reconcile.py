@@ -11,10 +11,21 @@ and every ``interval_s`` seconds, off the hot path:
 2. the venues are asked (ccxt ``fetch_balance``, through the same per-venue request bucket as
    trading) and every order the journal holds as not final is looked up by client id;
 3. a difference beyond the asset's tolerance (``abs + rel * |expected|``), or an open order
-   whose venue record disagrees, halts trading: the risk engine goes HALTED (every new order is
-   refused with ``TRADING_HALTED``), the ``on_halt`` callbacks run (the pipeline stops starting
-   arbitrages) and a HIGH-priority alert goes out;
-4. the venues' balances are journaled (``Journal.record_balances``).
+   whose venue record contradicts the journal (the venue has less filled than we journaled),
+   halts trading: the risk engine goes HALTED (every new order is refused with
+   ``TRADING_HALTED``), the ``on_halt`` callbacks run (the pipeline stops starting arbitrages)
+   and a HIGH-priority alert goes out;
+4. the venues' balances are journaled (``Journal.record_balances``), and a venue with nothing of
+   ours open refreshes the risk engine's balances (``risk.refresh_balances``: the venue is the
+   truth; skipped if a fill or close reached the engine after the balances were read).
+
+Orders still being resolved (the router's ``OrderResolver``: UNKNOWN after a failed query, or an
+acknowledged IOC leg without a final status) are pending, not mismatches: an open journal order
+whose venue record would settle it (canceled, filled, not found) is handed to the resolver, which
+journals the outcome; and a balance difference that the pending orders of a venue can explain
+(each could still fill its remaining quantity at its limit or better, with a fee of at most
+``max_fee_rate``) is not a mismatch either. A halt names the order, the journal's view and the
+venue's, and lists the orders still pending.
 
 A venue that does not answer is retried, then reported (and alerted), never read as zero. A
 reconciliation only compares while no order is in flight (``activity``): a venue's balance that
@@ -43,6 +54,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from openclaw.execution.orders import Order, OrderStatus
+from openclaw.execution.resolver import spare_token
 
 if TYPE_CHECKING:       # annotations only: openclaw.config imports ReconcileConfig from here
     from openclaw.execution.router import Router
@@ -67,6 +79,10 @@ _ZERO = Decimal(0)
 _LATE_FILL_MARGIN_NS = 60 * 10**9
 # venue statuses that mean "still live at the venue" (ccxt unified)
 _LIVE = frozenset({"open"})
+# an order check whose venue answer settles the order (the resolver applies it)
+_SETTLES = object()
+# no bound (a pending market order's quote side)
+_BIG = Decimal(10) ** 30
 
 
 class AssetTolerance(BaseModel):
@@ -107,6 +123,14 @@ class ReconcileConfig(BaseModel):
     # background runs that fail outright this many times in a row: one HIGH DISCONNECT alert
     # (reconciliation is not running), then keep trying; re-armed by a run that completes
     alert_after_failures: int = Field(3, ge=1)
+    # an order the venue does not know this long after its send was never placed (resolver)
+    visibility_window_s: float = Field(10.0, ge=0, allow_inf_nan=False)
+    query_backoff_s: float = Field(0.25, gt=0, allow_inf_nan=False)   # doubled per query
+    query_backoff_max_s: float = Field(5.0, gt=0, allow_inf_nan=False)
+    # what a pending order may still cost in fees (fraction of its remaining notional) and how
+    # far above its limit a pending sell may still fill, when explaining a balance difference
+    max_fee_rate: Decimal = Field(Decimal("0.01"), ge=0, lt=1, allow_inf_nan=False)
+    sell_improvement: Decimal = Field(Decimal("0.1"), ge=0, allow_inf_nan=False)
 
     def tolerance_of(self, asset: str) -> AssetTolerance:
         return self.tolerances.get(asset, self.tolerance)
@@ -160,6 +184,9 @@ class ReconcileReport:
     order_mismatches: list[OrderMismatch] = field(default_factory=list)
     unreachable: dict[str, str] = field(default_factory=dict)  # venue -> last error
     deferred: bool = False  # orders were in flight: nothing was compared
+    pending: list[str] = field(default_factory=list)  # client ids still being resolved
+    explained: list[str] = field(default_factory=list)  # differences pending orders explain
+    refreshed: list[str] = field(default_factory=list)  # venues whose balances reached risk
 
     @property
     def ok(self) -> bool:
@@ -174,11 +201,19 @@ class ReconcileReport:
     def text(self) -> str:
         parts = [m.text() for m in self.balance_mismatches]
         parts += [m.text() for m in self.order_mismatches]
+        if self.pending:
+            parts.append(f"orders still being resolved: {', '.join(self.pending[:10])}")
         return "; ".join(parts)
 
 
 class _Kill(Protocol):
     def kill(self) -> None: ...
+
+
+class _Risk(Protocol):
+    def balance_epoch(self, venue: str) -> int: ...
+    def refresh_balances(self, venue: str, balances: dict[str, Decimal],
+                         epoch: int | None = None) -> bool: ...
 
 
 class _Alerts(Protocol):
@@ -226,7 +261,8 @@ class Reconciler:
 
     ``activity``: returns None while orders are in flight, else a number that changes whenever
     an order list starts (``ArbPipeline.activity``); None means nothing else sends orders.
-    ``engine``: the risk engine to halt (``kill``); ``on_halt``: more callbacks (reason).
+    ``engine``: the risk engine to halt (``kill``); ``on_halt``: more callbacks (reason);
+    ``risk``: the risk gate whose balances the venues' refresh (``refresh_balances``).
     """
 
     def __init__(self, router: Router, journal: Journal, *,
@@ -234,8 +270,10 @@ class Reconciler:
                  alerter: _Alerts | None = None,
                  engine: _Kill | None = None,
                  on_halt: Iterable[Callable[[str], None]] = (),
-                 activity: Callable[[], int | None] | None = None) -> None:
+                 activity: Callable[[], int | None] | None = None,
+                 risk: _Risk | None = None) -> None:
         self.router = router
+        self.risk = risk
         self.journal = journal
         self.config = config or ReconcileConfig()
         self.alerter = alerter
@@ -250,6 +288,8 @@ class Reconciler:
         self.deferred = 0
         self.failures = 0                       # background runs that raised, in a row
         self.failures_total = 0
+        self.refreshes = 0                      # venue balances applied to the risk engine
+        self.explained = 0                      # differences pending orders explained
         self._pending: set[str] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -369,7 +409,16 @@ class Reconciler:
                 rep.deferred = True
                 self.deferred += 1
                 return rep
-            open_orders = [o for o in await self.journal.open_orders() if o.venue in names]
+            resolver = self.router.resolver
+            open_orders = []
+            for o in await self.journal.open_orders():
+                if o.venue not in names:
+                    continue
+                if resolver.is_pending(o.client_id):
+                    rep.pending.append(o.client_id)
+                else:
+                    open_orders.append(o)
+            epochs = {v: self.risk.balance_epoch(v) for v in names} if self.risk else {}
             balances, order_checks = await asyncio.gather(
                 asyncio.gather(*(self._balance(v) for v in names), return_exceptions=True),
                 asyncio.gather(*(self._order_check(o) for o in open_orders),
@@ -378,6 +427,23 @@ class Reconciler:
                 rep.deferred = True     # an order list started meanwhile: compare later
                 self.deferred += 1
                 return rep
+            for o, chk in zip(open_orders, order_checks, strict=True):
+                if isinstance(chk, BaseException):
+                    rep.unreachable.setdefault(
+                        o.venue, f"order query {o.client_id}: {type(chk).__name__}: "
+                                 f"{str(chk)[:120]}")
+                    resolver.watch(o)               # keeps asking: pending, not a mismatch
+                    rep.pending.append(o.client_id)
+                elif chk is _SETTLES:
+                    resolver.watch(o)               # the resolver journals the outcome
+                    rep.pending.append(o.client_id)
+                elif chk is not None:
+                    rep.order_mismatches.append(chk)   # type: ignore[arg-type]
+            # what the orders still being resolved may yet do to each venue's balances
+            pending = [o for o in resolver.pending() if o.venue in names]
+            pending_ids = {o.client_id for o in pending}
+            rep.pending += [c for c in pending_ids if c not in rep.pending]
+            slack = self._slack(pending)
             expected = await self._expected()
             writes = []
             for v, got in zip(names, balances, strict=True):
@@ -387,19 +453,32 @@ class Reconciler:
                 rep.actual[v] = got
                 exp = expected.get(v, {})
                 rep.expected[v] = exp
+                mismatched = False
                 for asset in sorted(set(exp) | set(got)):
                     e, a = exp.get(asset, _ZERO), got.get(asset, _ZERO)
-                    if not self.config.tolerance_of(asset).allows(e, a):
-                        rep.balance_mismatches.append(BalanceMismatch(v, asset, e, a))
+                    tol = self.config.tolerance_of(asset)
+                    if tol.allows(e, a):
+                        continue
+                    lo, hi = slack.get((v, asset), (_ZERO, _ZERO))
+                    if (lo or hi) and (tol.allows(e + lo, a) or tol.allows(e + hi, a)
+                                       or e + lo <= a <= e + hi):
+                        rep.explained.append(f"{v} {asset}: {_show(a - e)}")
+                        continue
+                    mismatched = True
+                    rep.balance_mismatches.append(BalanceMismatch(v, asset, e, a))
                 writes.append(self.journal.record_balances(v, got))
+                # the venue is the truth for the risk engine, when nothing of ours is open there
+                if (self.risk is not None and not mismatched
+                        and not any(o.venue == v for o in pending)
+                        and not any(o.venue == v for o in open_orders)
+                        and self.risk.refresh_balances(v, got, epochs.get(v))):
+                    rep.refreshed.append(v)
+                    self.refreshes += 1
             await asyncio.gather(*writes)       # one group commit for every venue
-            for o, chk in zip(open_orders, order_checks, strict=True):
-                if isinstance(chk, BaseException):
-                    rep.unreachable.setdefault(
-                        o.venue, f"order query {o.client_id}: {type(chk).__name__}: "
-                                 f"{str(chk)[:120]}")
-                elif chk is not None:
-                    rep.order_mismatches.append(chk)
+            self.explained += len(rep.explained)
+            if rep.explained:
+                log.info("reconciliation: differences explained by orders still being resolved",
+                         extra={"explained": rep.explained, "pending": rep.pending})
             self.runs += 1
             self.reports.append(rep)
             del self.reports[:-100]
@@ -454,20 +533,41 @@ class Reconciler:
         raise last
 
     async def _spare_token(self, bucket: Any, *, take: bool) -> None:
-        """Wait until a venue's bucket holds one token plus ``reserve_tokens`` (trading takes
-        tokens without waiting; it must find them); ``take``: take the one token, else leave
-        it for the caller's own synchronous ``bucket.acquire`` right after (no await between)."""
-        need = 1.0 + self.config.reserve_tokens
-        if need > bucket.burst:
-            need = bucket.burst
-        while True:
-            bucket.try_acquire(0.0)         # refill to now
-            if bucket.tokens >= need and (not take or bucket.try_acquire(1.0)):
-                return
-            await asyncio.sleep(max(0.005, (need - bucket.tokens) / bucket.rate))
+        """``resolver.spare_token`` with this config's ``reserve_tokens``."""
+        await spare_token(bucket, self.config.reserve_tokens, take=take)
 
-    async def _order_check(self, order: Order) -> OrderMismatch | None:
-        """The venue's record of an order the journal holds open; a mismatch or None."""
+    def _slack(self, pending: list[Order]) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+        """Per (venue, asset): how far below and above the journal's view the venue's balance
+        may be while these orders are unresolved (each may still fill its remaining quantity
+        at its limit or better, paying a fee of at most ``max_fee_rate`` in either asset)."""
+        out: dict[tuple[str, str], list[Decimal]] = {}
+        fee_rate = self.config.max_fee_rate
+        for o in pending:
+            base, quote = o.symbol.split("/")
+            left = o.qty - o.filled_qty
+            if left <= 0:
+                continue
+            if o.price is None:          # a market order: no bound on the quote side
+                price = None
+            else:
+                price = o.price
+            b = out.setdefault((o.venue, base), [_ZERO, _ZERO])
+            q = out.setdefault((o.venue, quote), [_ZERO, _ZERO])
+            b[0] -= left * fee_rate
+            if o.side.value == "buy":
+                b[1] += left
+                q[0] -= (left * price * (1 + fee_rate)) if price is not None else _BIG
+            else:
+                b[0] -= left
+                q[0] -= (left * price * fee_rate) if price is not None else _BIG
+                q[1] += (left * price * (1 + self.config.sell_improvement)
+                         if price is not None else _BIG)
+        return {k: (lo, hi) for k, (lo, hi) in out.items()}
+
+    async def _order_check(self, order: Order) -> OrderMismatch | object | None:
+        """The venue's record of an order the journal holds open: None (live, as journaled),
+        ``_SETTLES`` (the venue's answer is a state the order may still move to: the resolver
+        applies it) or a mismatch (the venue has less filled than the journal)."""
         route = self.router.routes[order.venue]
         cfg = self.config
         last: BaseException | None = None
@@ -483,17 +583,21 @@ class Reconciler:
                 raise
             except Exception as e:  # noqa: BLE001
                 if _is_order_not_found(e):
-                    return OrderMismatch(order.venue, order.client_id, order.status.value,
-                                         order.filled_qty, None, None)
+                    if order.filled_qty > 0:    # we journaled fills the venue does not know
+                        return OrderMismatch(order.venue, order.client_id, order.status.value,
+                                             order.filled_qty, None, None)
+                    return _SETTLES             # never placed, once its window has passed
                 last = e
                 continue
             status = reply.get("status")
             filled = _dec(reply.get("filled") or 0)
+            if filled < order.filled_qty:
+                return OrderMismatch(order.venue, order.client_id, order.status.value,
+                                     order.filled_qty, str(status), filled)
             if status in _LIVE and filled == order.filled_qty and order.status in (
                     OrderStatus.ACKED, OrderStatus.PARTIALLY_FILLED):
                 return None         # a live order, as the journal has it
-            return OrderMismatch(order.venue, order.client_id, order.status.value,
-                                 order.filled_qty, str(status), filled)
+            return _SETTLES
         assert last is not None
         raise last
 
@@ -527,7 +631,9 @@ class Reconciler:
     def summary(self) -> dict[str, Any]:
         """The counters a run summary carries."""
         return {"reconciliations": self.runs, "halted": self.halted is not None,
-                "halt_reason": self.halted or "", "reconcile_failures": self.failures_total}
+                "halt_reason": self.halted or "", "reconcile_failures": self.failures_total,
+                "reconcile_deferred": self.deferred, "risk_refreshes": self.refreshes,
+                "differences_explained": self.explained}
 
     async def finish(self, final: bool = True) -> dict[str, Any]:
         """Stop the background task, then (``final``) one last reconciliation of every venue
@@ -553,13 +659,14 @@ def _is_order_not_found(e: BaseException) -> bool:
 async def start_reconciler(router: Router, journal: Journal, *,
                            config: ReconcileConfig | None = None,
                            alerter: _Alerts | None = None, engine: _Kill | None = None,
-                           activity: Callable[[], int | None] | None = None) -> Reconciler:
+                           activity: Callable[[], int | None] | None = None,
+                           risk: _Risk | None = None) -> Reconciler:
     """A Reconciler with its baseline taken and its background task running: the one setup
     ``openclaw run``, ``openclaw.Session`` and ``openclaw demo`` share. Call after the
     journal's open orders are recovered and before any order is sent; ``engine`` is the risk
     engine to halt (the gate's). Raises if a venue's starting balance cannot be read."""
     rec = Reconciler(router, journal, config=config, alerter=alerter, engine=engine,
-                     activity=activity)
+                     activity=activity, risk=risk)
     await rec.snapshot()
     rec.start()
     return rec

@@ -2,7 +2,8 @@
 
 Every order is journaled before it is sent and every answer as it arrives. A reply without an
 order id is a failure, never a success. A leg that times out is UNKNOWN, never REJECTED, until
-the venue has answered a query for its client id (``reconcile_unknown``). Fills come from the
+the venue has answered a query for its client id (``reconcile_unknown``, then the
+``OrderResolver`` until the venue answers: it never gives up). Fills come from the
 venue's own order record (``fetch_order``): one fill per new increment of the filled quantity,
 with a trade id derived from the venue order id and the cumulative quantity, so reading the
 same state twice never counts a fill twice.
@@ -22,6 +23,7 @@ from openclaw.execution.fast.base import RouteDown
 from openclaw.execution.fast.codes import MAYBE, RATE_LIMITED, outcome_of
 from openclaw.execution.orders import Order, OrderStatus, OrderType, VenueAnswer
 from openclaw.execution.ratelimit import TokenBucket
+from openclaw.execution.resolver import OrderResolver
 from openclaw.journal import Journal
 
 log = logging.getLogger("openclaw.execution")
@@ -62,6 +64,10 @@ class FirstSend:
             cb(time.monotonic_ns())
 
 
+class LocalRefusal(RuntimeError):
+    """The order was refused here, before any byte left (the venue's request bucket is empty)."""
+
+
 class VenueReplyError(ValueError):
     """A venue reply that cannot be trusted (no order id, a fill without a price)."""
 
@@ -74,6 +80,7 @@ class RouteStats:
     unknown: int = 0
     queries: int = 0
     backoffs: int = 0               # rate-limit replies that emptied the bucket
+    refused_locally: int = 0        # legs refused before sending (request bucket empty)
     ack_latency_ns: list[int] = field(default_factory=list)
 
 
@@ -160,14 +167,16 @@ class VenueRoute:
             params["timeInForce"] = "IOC"
         return params
 
-    async def place(self, order: Order, on_sent: Callable[[], None] | None = None
-                    ) -> dict[str, Any]:
+    async def place(self, order: Order, on_sent: Callable[[], None] | None = None,
+                    token_taken: bool = False) -> dict[str, Any]:
         """Send one order; returns ccxt's parsed reply. Raises on any venue error.
 
         ``on_sent`` (optional) is called once the order is handed to the client: right after
-        the fast route wrote its frame, or right before ccxt's ``create_order`` is called."""
-        if not self.bucket.try_acquire():
-            raise RuntimeError(f"{self.venue}: request bucket empty")   # risk throttles first
+        the fast route wrote its frame, or right before ccxt's ``create_order`` is called.
+        ``token_taken``: the caller already took this order's request token (``Router``
+        takes a list's tokens all at once)."""
+        if not token_taken and not self.bucket.try_acquire():
+            raise LocalRefusal(f"{self.venue}: request bucket empty")   # risk throttles first
         fast = self.fast
         if fast is not None:
             if fast.up:
@@ -265,12 +274,31 @@ def apply_venue_state(order: Order, reply: dict[str, Any]) -> list[Any]:
 class Router:
     """Sends order lists concurrently, journaling every step."""
 
-    def __init__(self, routes: dict[str, VenueRoute], journal: Journal) -> None:
+    def __init__(self, routes: dict[str, VenueRoute], journal: Journal, *,
+                 visibility_window_s: float = 10.0, query_backoff_s: float = 0.25,
+                 query_backoff_max_s: float = 5.0, reserve_tokens: float = 5.0) -> None:
+        """``visibility_window_s``: an order the venue does not know this long after its send
+        was never placed (see ``openclaw.execution.resolver``); the query backoff and the
+        tokens a query leaves for orders are the resolver's."""
         self.routes = routes
         self.journal = journal
+        self.visibility_window_s = visibility_window_s
+        self.lists_refused_locally = 0      # lists not sent: a venue's request bucket was short
+        # orders left open after their list's query are followed here until they are final;
+        # ``resolver.on_update`` gets every change (the risk gate's ``on_order_update``)
+        self.resolver = OrderResolver(self, visibility_window_s=visibility_window_s,
+                                      backoff_s=query_backoff_s,
+                                      backoff_max_s=query_backoff_max_s,
+                                      reserve_tokens=reserve_tokens)
+
+    async def aclose(self) -> None:
+        """Stop following orders (those still pending stay open in the journal: the next
+        start-up's ``recover`` settles them)."""
+        await self.resolver.stop()
 
     async def send_list(self, orders: list[Order],
-                        on_first_send: Callable[[int], object] | None = None) -> list[Order]:
+                        on_first_send: Callable[[int], object] | None = None,
+                        wait_tokens: bool = False) -> list[Order]:
         """Journal every leg, then send all legs at once; returns the orders (updated).
 
         The legs are journaled in one transaction (all or none), committed before any byte is
@@ -279,22 +307,54 @@ class Router:
 
         ``on_first_send(ns)`` (optional) is called once, with ``time.monotonic_ns()`` (the stage
         clock's CLOCK_MONOTONIC), when the first leg is handed to its client (``FirstSend``):
-        the end of a "tick -> first order on the wire" measurement."""
+        the end of a "tick -> first order on the wire" measurement.
+
+        Every leg's request token is taken first, all or none: when a venue's bucket is short
+        the whole list is journaled as refused here (``LocalRefusal``, nothing sent), or with
+        ``wait_tokens`` (unwinds: a position must not stay open) the tokens are waited for."""
         for o in orders:
             if o.venue not in self.routes:
                 raise KeyError(f"no route for venue {o.venue!r}")
+        # every leg's request token is taken before anything is sent, all or none: a list is
+        # never sent with a leg the bucket would refuse (a naked leg of our own making)
+        short = self._take_tokens(orders)
+        if short is not None and wait_tokens:
+            for o in orders:
+                await self.routes[o.venue].bucket.acquire()
+            short = None
         await self.journal.record_new_batch(orders)
+        if short is not None:
+            self.lists_refused_locally += 1
+            for o in orders:
+                self.routes[o.venue].stats.refused_locally += 1
+                ev = o.reject(f"LocalRefusal: {short}: request bucket empty, list not sent")
+                await self.journal.record_event(o, ev)
+            return orders
         first = FirstSend(on_first_send) if on_first_send is not None else None
-        await asyncio.gather(*(self._send_one(o, first) for o in orders))
+        await asyncio.gather(*(self._send_one(o, first, True) for o in orders))
         return orders
 
-    async def _send_one(self, order: Order, first: FirstSend | None = None) -> None:
+    def _take_tokens(self, orders: list[Order]) -> str | None:
+        """Take one request token per leg from its venue's bucket, all or none; returns the
+        first venue that was short (its tokens given back), or None."""
+        taken: list[Any] = []
+        for o in orders:
+            bucket = self.routes[o.venue].bucket
+            if not bucket.try_acquire():
+                for b in taken:
+                    b.tokens += 1.0
+                return o.venue
+            taken.append(bucket)
+        return None
+
+    async def _send_one(self, order: Order, first: FirstSend | None = None,
+                        token_taken: bool = False) -> None:
         route = self.routes[order.venue]
         events = [order.mark_sent()]
         route.stats.sent += 1
         t0 = time.monotonic_ns()
         try:
-            reply = await route.place(order, first)
+            reply = await route.place(order, first, token_taken)
         except TimeoutError:
             route.stats.unknown += 1
             ev = order.mark_unknown("timeout: no answer from the venue")
@@ -344,21 +404,36 @@ class Router:
                 if ev is not None:
                     await self.journal.record_event(o, ev)
         await self.reconcile_unknown(orders)
+        if any(self.resolver.is_pending(o.client_id) for o in orders):
+            # the venue has not settled them yet (query failures, or inside the visibility
+            # window): wait for the resolver rather than start with orders in doubt
+            await self.resolver.settle(self.visibility_window_s + 5.0)
         return orders
 
     async def reconcile_unknown(self, orders: list[Order]) -> None:
-        """Query every UNKNOWN or non-final order by client id until the venue has answered."""
+        """Query every UNKNOWN or non-final order by client id once; an order the venue does not
+        know is settled as never placed once the visibility window since its send has passed.
+        Whatever is still not final afterwards goes to ``resolver``, which keeps asking (with
+        backoff) until the venue answers: a failed query never leaves an order open."""
         for o in orders:
             if o.is_final:
                 continue
             try:
                 await self.refresh(o)
             except Exception as e:  # noqa: BLE001
-                if _order_not_found(e) and o.status is OrderStatus.UNKNOWN:
-                    events = o.resolve(VenueAnswer(o.client_id, False, detail=str(e)[:200]))
+                age_s = (time.time_ns() - (o.sent_ns or o.created_ns)) / 1e9
+                if (_order_not_found(e) and o.status is OrderStatus.UNKNOWN
+                        and age_s >= self.visibility_window_s):
+                    events = o.resolve(VenueAnswer(
+                        o.client_id, False,
+                        detail=f"venue has no such order {age_s:.1f} s after the send "
+                               f"(window {self.visibility_window_s:g} s): {str(e)[:160]}"))
                     await self.journal.record_event(o, *events)
                 else:
-                    log.warning("%s: query of %s failed: %s", o.venue, o.client_id, e)
+                    log.warning("%s: query of %s failed, following it: %s: %s", o.venue,
+                                o.client_id, type(e).__name__, str(e)[:200])
+            if not o.is_final:
+                self.resolver.watch(o)
 
 
 def _order_not_found(exc: BaseException) -> bool:

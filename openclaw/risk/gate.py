@@ -3,23 +3,34 @@
 Converts each leg to the engine's integer form once (ticks, lots, an int64 client id), checks
 the whole list all-or-nothing in Cython, and feeds the outcome (fills, closed orders) back so
 that positions, balances, open orders and rate tokens stay true.
+
+Balances follow reality: an accepted leg reserves what it may spend; each fill (once per trade
+id, however often the order is reported) spends the real amount, credits what was bought and
+takes the fee; a final order releases what it still reserved; the reconciler's venue balances
+replace the engine's (``refresh_balances``) whenever nothing of ours is open on that venue.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 
 from openclaw._core.book import OrderBook
-from openclaw._core.risk import BUY, LIMIT, MARKET, SELL, RiskEngine, reason_name
+from openclaw._core.risk import BUY, LIMIT, MARKET, REASONS, SELL, RiskEngine, reason_name
 from openclaw._core.triarb import TriArb
 from openclaw.execution.orders import Order, OrderType, Side
 from openclaw.risk.limits import RiskIndex
 
 MAX_LEGS = 16
+# closed orders whose applied trade ids are kept (a late fill of a canceled order is applied once)
+_CLOSED_KEPT = 10_000
+_LIST_REJECTED = REASONS["LIST_REJECTED"]
 
 
 class RiskGate:
@@ -42,6 +53,14 @@ class RiskGate:
         self._ids: dict[str, int] = {}
         self.next_id = 1                    # the next engine client id to hand out
         self.refused = 0
+        self.refusals: Counter[str] = Counter()   # refused lists by their first reason
+        # trade ids already applied, per client id (open orders; then the last closed ones)
+        self._applied: dict[str, set[str]] = {}
+        self._closed: OrderedDict[str, set[str]] = OrderedDict()
+        self._epoch: Counter[str] = Counter()     # per venue: fills and closes applied
+        self.fees_unmapped: Counter[str] = Counter()  # fees in an asset the engine lacks
+        self.refreshes = 0
+        self.refresh_skipped = 0
         # (tick, lot) per instrument as Decimals: exact conversion without Fractions
         self._units = [(spec.tick_size, spec.lot_size) for spec in index.specs]
 
@@ -109,22 +128,105 @@ class RiskGate:
         failed = self.engine.check_slice(0, len(orders), time.monotonic_ns())
         if failed == 0:
             return None
-        self.refused += 1
+        self.count_refusal(len(orders))
         return "; ".join(f"{o.venue} {o.symbol}: {reason_name(int(self.codes[k]))}"
                          for k, o in enumerate(orders))
 
+    def count_refusal(self, n: int) -> None:
+        """Count a refused list under the first leg's own reason (not LIST_REJECTED)."""
+        self.refused += 1
+        codes = self.codes
+        name = "LIST_REJECTED"
+        for k in range(n):
+            c = int(codes[k])
+            if c and c != _LIST_REJECTED:
+                name = reason_name(c)
+                break
+        self.refusals[name] += 1
+
     def on_result(self, orders: list[Order]) -> None:
-        """The list is done: fills move positions and balances, the orders leave the book."""
+        """The list is done (or some legs are still being resolved): ``on_order_update`` each."""
         for o in orders:
-            inst, _ = self._inst(o)
-            side = BUY if o.side is Side.BUY else SELL
-            tick = self.index.specs[inst].tick_size
-            for f in o.fills.values():
+            self.on_order_update(o)
+
+    def on_order_update(self, order: Order) -> None:
+        """Bring the engine up to ``order``: each fill not applied yet (by trade id) moves both
+        assets and the fee and releases what its quantity had reserved; a final order releases
+        the rest and leaves the open-order table. Idempotent: call it after every change."""
+        cid = order.client_id
+        done = self._applied.get(cid)
+        if done is None:
+            done = self._closed.get(cid)
+            if done is None:
+                done = self._applied[cid] = set()
+        if order.fills.keys() - done:
+            inst, _ = self._inst(order)
+            spec = self.index.specs[inst]
+            side = BUY if order.side is Side.BUY else SELL
+            quote_unit = _frac(self.index.asset_units[spec.quote])
+            n = self._cid(cid)
+            for tid, f in order.fills.items():
+                if tid in done:
+                    continue
+                done.add(tid)
                 lots = self.index.to_lots(inst, f.qty)
-                ticks = int((Decimal(f.price) / tick).to_integral_value())
-                self.engine.on_fill(inst, side, lots, ticks)
-            if o.is_final:
-                self.engine.on_order_close(self._cid(o.client_id))
+                ticks = int((Decimal(f.price) / spec.tick_size).to_integral_value())
+                # the exact quote amount, rounded against us (a buy spends at least, a sell
+                # receives at most this)
+                q = _frac(f.qty) * _frac(f.price) / quote_unit
+                quote_units = math.ceil(q) if side == BUY else math.floor(q)
+                fee_asset, fee_units = -1, 0
+                if f.fee and f.fee_asset:
+                    a = self.index.assets.get(f.fee_asset)
+                    if a is None:
+                        self.fees_unmapped[f.fee_asset] += 1
+                    else:
+                        fee_asset = a
+                        fee_units = math.ceil(_frac(f.fee) / _frac(
+                            self.index.asset_units[f.fee_asset]))
+                self.engine.on_order_fill(n, inst, side, lots, ticks, quote_units, fee_asset,
+                                          fee_units)
+            self._epoch[order.venue] += 1
+        if order.is_final and cid in self._applied:
+            self.engine.on_order_close(self._cid(cid))
+            self._epoch[order.venue] += 1
+            self._closed[cid] = self._applied.pop(cid)
+            if len(self._closed) > _CLOSED_KEPT:
+                self._closed.popitem(last=False)
+
+    def balance_epoch(self, venue: str) -> int:
+        """Changes whenever a fill or a close of ``venue`` reaches the engine (a balance read
+        from the venue before a change must not overwrite it)."""
+        return self._epoch[venue]
+
+    def refresh_balances(self, venue: str, balances: Mapping[str, Decimal],
+                         epoch: int | None = None) -> bool:
+        """The venue is the truth: its balances (total per asset; an asset it does not list is
+        0) become the engine's, and free = venue balance - open reservations. Applied only
+        while no order of ours is open on the venue and (``epoch``) nothing reached the engine
+        since the balances were read; returns whether it was applied (else counted)."""
+        v = self.index.venues.get(venue)
+        if v is None:
+            return False
+        if self.engine.open_orders(v) > 0 or (epoch is not None
+                                              and epoch != self._epoch[venue]):
+            self.refresh_skipped += 1
+            return False
+        for asset, a in self.index.assets.items():
+            amount = balances.get(asset, Decimal(0))
+            self.engine.set_balance(v, a, self.index.to_asset_units(asset, amount))
+        self.refreshes += 1
+        return True
+
+    def free_balances(self, venue: str) -> dict[str, Decimal]:
+        """The engine's free balance of every asset on ``venue`` (venue balance - reserved)."""
+        v = self.index.venue(venue)
+        return {asset: self.engine.balance(v, a) * self.index.asset_units[asset]
+                for asset, a in self.index.assets.items()}
+
+
+def _frac(x: Decimal) -> Fraction:
+    return Fraction(x)
 
 
 def _exact(value: Decimal, unit: Decimal, name: str) -> int:
@@ -173,7 +275,7 @@ class ArbCheck:
 
     def refusal(self, i: int) -> str:
         """The reasons ``check`` gives, after ``TriArb.check_risk`` refused result i (counted)."""
-        self.gate.refused += 1
+        self.gate.count_refusal(3)
         legs = self.arb.legs(i, self.num, self.den)
         codes = self.gate.codes
         names = self.names

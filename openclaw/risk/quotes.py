@@ -284,12 +284,16 @@ class QuoteRisk:
                                        engine_id, now_ns, LIMIT)
 
     def on_fill(self, symbol: str, side: Side | str, qty: Decimal | int | str,
-                price: Decimal | str) -> None:
-        """A fill: moves the position and credits the received asset."""
+                price: Decimal | str, client_id: str | None = None) -> None:
+        """A fill of ``qty`` (an increment): moves the position and both assets, and releases
+        what that quantity of order ``client_id`` had reserved (price improvement included).
+        Without a client id (or for an order the engine does not hold) both assets move just
+        the same."""
         i = self.inst(symbol)
         s = BUY if Side(side) is Side.BUY else SELL
         ticks = int((Decimal(str(price)) / self._ticks[i]).to_integral_value())
-        self.engine.on_fill(i, s, self.index.to_lots(i, Decimal(str(qty))), ticks)
+        n = self._ids.get(client_id, 0) if client_id is not None else 0
+        self.engine.on_order_fill(n, i, s, self.index.to_lots(i, Decimal(str(qty))), ticks)
 
     def on_close(self, client_id: str) -> None:
         """The order is final (filled, canceled, rejected): its id leaves the open-id table."""

@@ -626,13 +626,22 @@ class BybitTrading(TradingApi):
             out.append({"orderId": str(order.id), "orderLinkId": order.client_id})
         return self._reply({"list": out, "success": "1"})
 
-    def _page(self, orders: list[Order], p: dict[str, Any]) -> list[Order]:
+    def _page(self, orders: list[Order], p: dict[str, Any]) -> tuple[list[Order], str]:
+        """Newest first, ``limit`` (20, at most 50) per page; ``cursor`` continues where the
+        last page's ``nextPageCursor`` pointed ("" on the last page), as on Bybit."""
         if p.get("orderStatus"):
             wanted = set(str(p["orderStatus"]).split(","))
             orders = [o for o in orders if _status(o) in wanted]
         orders = sorted(orders, key=lambda o: o.id, reverse=True)
+        if p.get("cursor"):
+            try:
+                below = int(str(p["cursor"]).removeprefix("c"))
+            except ValueError:
+                below = 0
+            orders = [o for o in orders if o.id < below]
         limit = min(int(p.get("limit") or 20), 50)
-        return orders[:limit]
+        page = orders[:limit]
+        return page, (f"c{page[-1].id}" if len(orders) > limit else "")
 
     async def _h_realtime(self, request: web.Request, call: Call) -> web.Response:
         p = call.params
@@ -642,15 +651,17 @@ class BybitTrading(TradingApi):
             return self._fail(exc)
         symbol = None if spec is None else spec.venue_symbol
         oid, cid = self._ids(p)
+        cursor = ""
         if oid is not None or cid is not None:
             order = self._lookup(p)
             found = [order] if order is not None and symbol in (None, order.symbol) else []
         elif p.get("orderId"):  # "None" and no orderLinkId: an id that matches nothing
             found = []
         else:
-            found = self._page(self.engine.open_orders(symbol), p)
+            found, cursor = self._page(self.engine.open_orders(symbol), p)
         return self._reply(
-            {"list": [self.order_json(o) for o in found], "nextPageCursor": "", "category": "spot"}
+            {"list": [self.order_json(o) for o in found], "nextPageCursor": cursor,
+             "category": "spot"}
         )
 
     async def _h_history(self, request: web.Request, call: Call) -> web.Response:
@@ -661,15 +672,18 @@ class BybitTrading(TradingApi):
             return self._fail(exc)
         symbol = None if spec is None else spec.venue_symbol
         oid, cid = self._ids(p)
+        cursor = ""
         if oid is not None or cid is not None:
             order = self._lookup(p)
             found = [order] if order is not None and symbol in (None, order.symbol) else []
         elif p.get("orderId"):
             found = []
         else:
-            found = self._page([o for o in self.engine.all_orders(symbol) if not o.is_open], p)
+            found, cursor = self._page(
+                [o for o in self.engine.all_orders(symbol) if not o.is_open], p)
         return self._reply(
-            {"list": [self.order_json(o) for o in found], "nextPageCursor": "", "category": "spot"}
+            {"list": [self.order_json(o) for o in found], "nextPageCursor": cursor,
+             "category": "spot"}
         )
 
     async def _h_executions(self, request: web.Request, call: Call) -> web.Response:

@@ -374,7 +374,8 @@ class FxScalper:
         p = self._pair[it.pair]
         self.position[p] += qty if it.side is Side.BUY else -qty
         assert self.risk is not None
-        self.risk.on_fill(it.pair, it.side, qty, _on_grid(price, self.config.tick_size))
+        self.risk.on_fill(it.pair, it.side, qty, _on_grid(price, self.config.tick_size),
+                          client_id)
         self.clock.mark(it.event, FILL, ts_ns)
         if it.filled == it.qty:
             self._release(it)

@@ -576,7 +576,7 @@ class MomentumStrategy:
             if r.filled_qty and r.avg_price is not None:
                 risk.on_fill(o.symbol, o.side, r.filled_qty,
                              round_to_tick(r.avg_price, risk.tick_size(o.symbol),
-                                           up=o.side is Side.BUY))
+                                           up=o.side is Side.BUY), o.client_id)
             if r.status is not OrderStatus.UNKNOWN:
                 risk.on_close(o.client_id)
 

@@ -370,7 +370,7 @@ class ArbPipeline:
                 else:
                     self.stats.unwinds += 1
                     self.stats.orders += len(unwind)
-                    await self.router.send_list(unwind)
+                    await self.router.send_list(unwind, wait_tokens=True)
                     await self.router.reconcile_unknown(unwind)
                     self._alert_list(unwind)
                     if self.on_result is not None:
@@ -400,7 +400,8 @@ class ArbPipeline:
             if o.status is OrderStatus.UNKNOWN:
                 self.alerter.unwind(o.opportunity_id,
                                     f"{o.venue} {o.symbol} {o.client_id} still UNKNOWN after "
-                                    f"the venue query: {o.reason}")
+                                    f"the venue query (followed until the venue answers): "
+                                    f"{o.reason}")
 
     def _limit(self, leg, tick: Decimal | None = None) -> Decimal:  # noqa: ANN001
         """The leg's IOC limit: the worst price the detector walked to, moved by the slippage

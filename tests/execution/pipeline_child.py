@@ -66,6 +66,7 @@ class Harness:
         if self.reconciler is not None:
             await self.reconciler.stop()
         await self.agg.stop()
+        await self.router.aclose()
         for r in self.routes.values():
             await r.close()
 
@@ -85,7 +86,8 @@ def build(spec: dict[str, Any], journal: Journal, *, alerter: Any = None,
                                            timeout_ms=int(route_timeout_s * 1000) + 5000),
                             timeout_s=route_timeout_s)
               for v in venues}
-    router = Router(routes, journal)
+    # a short visibility window: an order the venue does not know settles within a test
+    router = Router(routes, journal, visibility_window_s=0.5)
     reconciler = None
     if reconcile is not None:
         reconciler = Reconciler(router, journal, config=reconcile, alerter=alerter,

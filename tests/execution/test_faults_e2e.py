@@ -110,6 +110,7 @@ async def one_arbitrage(e: Env, venue: str) -> list[Order]:
     e.sims.servers[venue].market.dislocate(venue, "ETH/BTC", 100.0)
     await until(lambda: e.h.pipeline.stats.arbitrages >= 1, 20, "an arbitrage")
     await e.h.pipeline.drain(30)        # no new one starts; the one in flight finishes
+    assert await e.h.router.resolver.settle(15) == []   # legs in doubt are settled too
     return await _journal_orders(e)
 
 

@@ -116,9 +116,11 @@ async def env(tmp: Path) -> AsyncIterator[Env]:
     try:
         for r in routes.values():
             await r.start()
-        yield Env(sims, tg, alerter, journal, routes, Router(routes, journal),
-                  ClientIdFactory(), http)
+        # a short visibility window: an order the venue does not know settles within a test
+        router = Router(routes, journal, visibility_window_s=0.3)
+        yield Env(sims, tg, alerter, journal, routes, router, ClientIdFactory(), http)
     finally:
+        await router.aclose()
         for r in routes.values():
             await r.close()
         await http.close()
@@ -312,7 +314,11 @@ def test_unanswering_venue_is_reported_not_read_as_zero(tmp_path: Path) -> None:
     run(body)
 
 
-def test_open_order_the_venue_does_not_have_is_a_mismatch(tmp_path: Path) -> None:
+def test_open_order_the_venue_does_not_have_is_settled_not_a_mismatch(tmp_path: Path) -> None:
+    """"No such order" is what settles a journaled order that never reached the venue: the
+    reconciler hands it to the resolver (pending, no halt), which journals it as never placed
+    once the visibility window has passed."""
+
     async def body() -> None:
         async with env(tmp_path) as e:
             rec = Reconciler(e.router, e.journal)
@@ -320,10 +326,96 @@ def test_open_order_the_venue_does_not_have_is_a_mismatch(tmp_path: Path) -> Non
             ghost = legs(e.ids, "buy")[1]                     # okx
             await e.journal.record_new(ghost)                 # journaled, never sent
             rep = await rec.run_once(["okx"])
+            assert rep.order_mismatches == [] and rec.halted is None, rep.text()
+            assert rep.pending == [ghost.client_id]
+            assert await e.router.resolver.settle(10) == []
+            row = await e.journal.order(ghost.client_id)
+            assert row is not None and row.status is OrderStatus.REJECTED, row
+            assert "no such order" in (row.reason or "")
+            rep = await rec.run_once(["okx"])
+            assert rep.ok and rep.pending == [], rep.text()
+
+    run(body)
+
+
+def test_open_order_whose_journaled_fill_the_venue_lacks_is_a_mismatch(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with env(tmp_path) as e:
+            rec = Reconciler(e.router, e.journal)
+            await rec.snapshot()
+            ghost = legs(e.ids, "buy")[1]                     # okx
+            await e.journal.record_new(ghost)
+            events = [ghost.mark_sent(), ghost.ack("V-ghost")]
+            events.append(ghost.fill("V-ghost-1", Decimal("0.005"), Decimal("50000"),
+                                     Decimal(0), None))
+            await e.journal.record_event(ghost, *events)
+            rep = await rec.run_once(["okx"])
             assert [(m.client_id, m.venue_status) for m in rep.order_mismatches] == [
                 (ghost.client_id, None)]
-            assert not rep.balance_mismatches and rec.halted is not None
-            assert "has no such order" in rec.halted
+            assert rec.halted is not None and "has no such order" in rec.halted
+            assert ghost.client_id in rec.halted and "filled 0.005" in rec.halted
+
+    run(body)
+
+
+def test_difference_pending_orders_explain_is_not_a_mismatch(tmp_path: Path) -> None:
+    """While an order is still being resolved, a balance difference it could explain (a fill
+    of its remaining quantity at its limit or better, with a fee) does not halt; one it cannot
+    explain does, and the halt names the orders still pending. Once nothing is pending, the
+    venue's balances refresh the risk gate."""
+
+    async def body() -> None:
+        async with env(tmp_path) as e:
+            router = Router(e.routes, e.journal, visibility_window_s=60)  # stays pending
+            gate = _Refreshes()
+            rec = Reconciler(router, e.journal, risk=gate)
+            await rec.snapshot()
+            o = Order(e.ids.make(e.ids.next_opportunity(), 0), "okx", "BTC/USDT", "buy",
+                      "limit", Decimal("0.01"), Decimal("50000"), 1, 0)
+            await e.journal.record_new(o)
+            await e.journal.record_event(o, o.mark_sent(), o.mark_unknown("timeout"))
+            router.resolver.watch(o)
+            # as if it had filled 0.006 at 49,900 with a 0.01 USDT fee: the journal knows nothing
+            await e.move_balance("okx", "BTC", "0.006")
+            await e.move_balance("okx", "USDT", "-299.41")
+            rep = await rec.run_once(["okx"])
+            assert rep.ok and rec.halted is None, rep.text()
+            assert rep.pending == [o.client_id] and len(rep.explained) == 2, rep.explained
+            assert rep.refreshed == [] and gate.calls == []      # something is open on okx
+            # more than the order could ever do: a mismatch, and the halt says what is pending
+            await e.move_balance("okx", "BTC", "0.01")
+            rep = await rec.run_once(["okx"])
+            assert [m.asset for m in rep.balance_mismatches] == ["BTC"], rep.text()
+            assert rec.halted is not None and o.client_id in rec.halted, rec.halted
+            await router.aclose()
+
+    run(body)
+
+
+class _Refreshes:
+    """Records what the reconciler hands to the risk gate."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def balance_epoch(self, venue: str) -> int:
+        return 0
+
+    def refresh_balances(self, venue: str, balances: dict[str, Decimal],
+                         epoch: int | None = None) -> bool:
+        self.calls.append(venue)
+        return True
+
+
+def test_quiet_venue_refreshes_the_risk_gate(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with env(tmp_path) as e:
+            gate = _Refreshes()
+            rec = Reconciler(e.router, e.journal, risk=gate)
+            await rec.snapshot()
+            rep = await rec.run_once()
+            assert rep.ok and sorted(rep.refreshed) == sorted(VENUES) == sorted(gate.calls)
+            assert rec.summary()["risk_refreshes"] == 3
 
     run(body)
 
@@ -443,7 +535,7 @@ def test_queries_leave_the_token_reserve_to_orders(tmp_path: Path) -> None:
             bucket.tokens = 0.0                               # empty: everything must wait
             e.routes["okx"].bucket = bucket
             rep = await rec.run_once(["okx"])
-            assert [m.client_id for m in rep.order_mismatches] == [ghost.client_id]
+            assert rep.order_mismatches == [] and rep.pending == [ghost.client_id]
             assert len(bucket.left) == 2, bucket.left          # the balance and the order
             assert min(bucket.left) >= 5 - 1e-9, bucket.left
 
@@ -480,9 +572,12 @@ def test_order_not_found_is_recognised_by_class_not_by_name(tmp_path: Path) -> N
             await e.journal.record_new(ghost)
             route.error = VenueOrderNotFound("gone")          # a venue's subclass: not found
             rep = await rec.run_once(["okx"])
-            assert [(m.client_id, m.venue_status) for m in rep.order_mismatches] == [
-                (ghost.client_id, None)]
-            rec.halted = None
+            # not found settles it (the resolver takes it): pending, not unreachable
+            assert not rep.order_mismatches and rep.pending == [ghost.client_id]
+            assert "okx" not in rep.unreachable, rep.unreachable
+            await router.aclose()
+            ghost2 = legs(e.ids, "buy")[1]
+            await e.journal.record_new(ghost2)
             route.error = lookalike("not ccxt's")             # same name, other class: a failure
             rep = await rec.run_once(["okx"])
             assert not rep.order_mismatches

@@ -122,15 +122,24 @@ def test_timeout_is_unknown_until_the_venue_answers(tmp_path: Path) -> None:
 
 def test_server_error_not_executed_resolves_to_rejected(tmp_path: Path) -> None:
     async def body() -> None:
-        sims, journal, routes, router, ids = await _setup(tmp_path)
+        sims, journal, routes, _, ids = await _setup(tmp_path)
+        router = Router(routes, journal, visibility_window_s=0.5)
         try:
             sims.binance.inject_fault("server_error", status=503)
             orders = await router.send_list(_legs(ids))
             by = {o.venue: o for o in orders}
             assert by["binance"].status is OrderStatus.UNKNOWN    # a 5xx may hide an order
             await router.reconcile_unknown(orders)
+            # not found inside the visibility window: still UNKNOWN, followed by the resolver
+            assert by["binance"].status is OrderStatus.UNKNOWN
+            assert router.resolver.is_pending(by["binance"].client_id)
+            assert await router.resolver.settle(10) == []
             assert by["binance"].status is OrderStatus.REJECTED   # the venue has no such order
+            assert "no such order" in (by["binance"].reason or "")
+            row = await journal.order(by["binance"].client_id)
+            assert row is not None and row.status is OrderStatus.REJECTED
         finally:
+            await router.aclose()
             await _teardown(sims, journal, routes)
 
     run(body)

@@ -93,6 +93,8 @@ class RefState:
     bal: dict[tuple[int, int], int] = field(default_factory=dict)
     open: dict[int, int] = field(default_factory=dict)
     ids: dict[int, int] = field(default_factory=dict)  # client id -> venue
+    # client id -> [balance key, reservation per lot, reservation still held]
+    res: dict[int, list[Any]] = field(default_factory=dict)
     tokens: dict[int, Fraction] = field(default_factory=dict)  # whole tokens
     last: dict[int, int] = field(default_factory=dict)
     pnl: Fraction = Fraction(0)
@@ -175,6 +177,37 @@ class RefRisk:
         if s.mark.get(i, 0) == 0:
             s.mark[i] = price
 
+    def reserved(self, key: tuple[int, int]) -> int:
+        return sum(r[2] for r in self.s.res.values() if r[0] == key)
+
+    def set_balance(self, v: int, a: int, units: int) -> None:
+        """The venue's balance: free is that less what open orders reserve."""
+        self.s.bal[(v, a)] = units - self.reserved((v, a))
+
+    def on_order_fill(self, cid: int, i: int, side: int, qty: int, price: int,
+                      quote_units: int = -1, fee_asset: int = -1, fee_units: int = 0) -> bool:
+        """A fill of an order: both assets move, the fee is taken, and what the filled
+        quantity had reserved goes back to free (the real spend was taken above)."""
+        spec, s = self.inst[i], self.s
+        bal_before = dict(s.bal)
+        self.on_fill(i, side, qty, price)        # position, pnl, mark (and the legacy credit)
+        s.bal = bal_before
+        cost = price * qty * spec.quote_factor if quote_units < 0 else quote_units
+        bk, qk = (spec.venue, spec.base), (spec.venue, spec.quote)
+        sign = 1 if side > 0 else -1
+        s.bal[bk] = s.bal.get(bk, 0) + sign * qty * spec.base_factor
+        s.bal[qk] = s.bal.get(qk, 0) - sign * cost
+        found = cid in s.ids
+        if cid in s.res:
+            key, per_lot, held = s.res[cid]
+            part = min(held, per_lot * qty)
+            s.res[cid][2] = held - part
+            s.bal[key] = s.bal.get(key, 0) + part
+        if fee_asset >= 0 and fee_units:
+            fk = (spec.venue, fee_asset)
+            s.bal[fk] = s.bal.get(fk, 0) - fee_units
+        return found
+
     def on_order_open(self, cid: int, venue: int) -> bool:
         if cid in self.s.ids:
             return False
@@ -187,6 +220,9 @@ class RefRisk:
             return False
         v = self.s.ids.pop(cid)
         self.s.open[v] = max(0, self.s.open.get(v, 0) - 1)
+        held = self.s.res.pop(cid, None)
+        if held is not None:
+            self.s.bal[held[0]] = self.s.bal.get(held[0], 0) + held[2]
         return True
 
     # ---- the check ----
@@ -286,8 +322,10 @@ class RefRisk:
                 return CODE["GROSS_EXPOSURE_LIMIT"]
         if side > 0:
             key, need = (spec.venue, spec.quote), notional * spec.quote_factor
+            per_lot = notional // qty * spec.quote_factor  # = limit * quote_factor
         else:
             key, need = (spec.venue, spec.base), qty * spec.base_factor
+            per_lot = spec.base_factor
         if need > t.bal.get(key, 0):
             return CODE["INSUFFICIENT_BALANCE"]
         ven = self.venues[spec.venue]
@@ -308,6 +346,7 @@ class RefRisk:
             t.tokens[spec.venue] = self.bucket(t, spec.venue, now) - 1
             t.last[spec.venue] = max(t.last.get(spec.venue, 0), now)
         t.ids[cid] = spec.venue
+        t.res[cid] = [key, per_lot, need]
         return 0
 
     def check(self, orders: list[list[int]], now: int) -> tuple[list[int], int]:

@@ -191,6 +191,17 @@ def steps(u: dict) -> st.SearchStrategy:
             ),
             st.tuples(st.just("close"), IDS),
             st.tuples(st.just("close"), IDS),
+            st.tuples(
+                st.just("ofill"),
+                IDS,
+                inst,
+                st.sampled_from([1, -1]),
+                st.sampled_from(QTYS),
+                st.integers(90, 110),
+                st.sampled_from([-1, -1, 0, 1000]),
+                st.integers(-1, n_assets - 1),
+                st.sampled_from([0, 0, 1, 7, -2]),
+            ),
             st.tuples(st.just("open"), st.integers(1, 9), st.integers(0, n_venues - 1)),
             st.tuples(st.just("mark"), inst, st.integers(0, 120)),
             st.tuples(
@@ -307,7 +318,7 @@ def build(u: dict) -> tuple[RiskEngine, RefRisk, PyRiskEngine]:
         v, a = divmod(k, u["n_assets"])
         e.set_balance(v, a, units)
         py.set_balance(v, a, units)
-        r.s.bal[(v, a)] = units
+        r.set_balance(v, a, units)
     return e, r, py
 
 
@@ -316,6 +327,7 @@ def compare_state(e: RiskEngine, r: RefRisk, py: PyRiskEngine, u: dict, now: int
     for v in range(u["n_venues"]):
         for a in range(u["n_assets"]):
             assert e.balance(v, a) == s.bal.get((v, a), 0) == py.balance(v, a), ("balance", v, a)
+            assert e.reserved(v, a) == r.reserved((v, a)), ("reserved", v, a)
         assert e.open_orders(v) == s.open.get(v, 0) == py.open_orders(v), ("open orders", v)
         if u["venues"][v]["max_orders"] is not None:
             assert e.tokens(v, now) == float(r.bucket(s, v, now)), ("tokens", v)
@@ -352,7 +364,7 @@ def tighten(
         units = max(0, need + delta)
         e.set_balance(*key, units)
         py.set_balance(*key, units)
-        r.s.bal[key] = units
+        r.set_balance(*key, units)
     elif what == "position":  # the position after the leg = the cap + delta on the leg's side
         if spec["max_position"] is None:
             return None, 0
@@ -416,6 +428,12 @@ def run_history(data: st.DataObject, strict: bool) -> None:
             e.on_fill(inst, side, qty, price)
             py.on_fill(inst, side, qty, price)
             r.on_fill(inst, side, qty, price)
+        elif op == "ofill":
+            _, cid, inst, side, qty, price, quote_units, fee_asset, fee = step
+            got = (e.on_order_fill(cid, inst, side, qty, price, quote_units, fee_asset, fee),
+                   py.on_order_fill(cid, inst, side, qty, price, quote_units, fee_asset, fee))
+            assert got == (r.on_order_fill(cid, inst, side, qty, price, quote_units, fee_asset,
+                                           fee),) * 2
         elif op == "close":
             assert (
                 e.on_order_close(step[1]) == r.on_order_close(step[1]) == py.on_order_close(step[1])
@@ -432,7 +450,7 @@ def run_history(data: st.DataObject, strict: bool) -> None:
         elif op == "balance":
             e.set_balance(step[1], step[2], step[3])
             py.set_balance(step[1], step[2], step[3])
-            r.s.bal[(step[1], step[2])] = step[3]
+            r.set_balance(step[1], step[2], step[3])
         elif op == "pnl":
             e.add_pnl(step[1])
             py.add_pnl(step[1])

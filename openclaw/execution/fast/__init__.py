@@ -98,7 +98,9 @@ def route_report(route: Any) -> dict[str, Any]:
     orders sent through ccxt because the socket was down)."""
     out: dict[str, Any] = {"route": "ws" if route.fast is not None else "ccxt",
                            "sent": route.stats.sent, "acked": route.stats.acked,
-                           "rejected": route.stats.rejected, "unknown": route.stats.unknown}
+                           "rejected": route.stats.rejected, "unknown": route.stats.unknown,
+                           "refused_locally": route.stats.refused_locally,
+                           "queries": route.stats.queries}
     fast = route.fast
     if fast is not None:
         f = fast.stats

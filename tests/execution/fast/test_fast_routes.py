@@ -60,7 +60,8 @@ class Rig:
         self.sims = sims
         self.journal = journal
         self.routes = routes
-        self.router = Router(routes, journal)
+        # a short visibility window: an order the venue does not know is settled within a test
+        self.router = Router(routes, journal, visibility_window_s=0.3)
         self.alerts = alerts
         self.ids = ClientIdFactory()
 
@@ -82,6 +83,7 @@ class Rig:
         return [o for o in body["orders"] if o["client_id"] == client_id]
 
     async def close(self) -> None:
+        await self.router.aclose()
         for r in self.routes.values():
             await r.close()
         await self.journal.close()
@@ -423,6 +425,8 @@ def test_server_error_not_executed_resolves_to_rejected(tmp_path: Path) -> None:
             for o in orders:                  # a 5xx-class answer may hide an order
                 assert o.status is OrderStatus.UNKNOWN, (o.venue, o.status, o.reason)
             await rig.router.reconcile_unknown(orders)
+            # not found inside the window: followed until the window has passed, then settled
+            assert await rig.router.resolver.settle(10) == []
             for o in orders:                  # the venue has no such order
                 assert o.status is OrderStatus.REJECTED, (o.venue, o.status, o.reason)
                 assert await rig.venue_orders(o.venue, o.client_id) == []
