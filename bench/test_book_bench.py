@@ -1,7 +1,7 @@
 """pytest-benchmark cases: the six order-book cases for openclaw and the two peers.
 
-Same adapters, inputs and truth checks as ``openclaw bench book`` (openclaw/bench/book.py), on a
-short stream so the whole file stays quick: ``pytest bench/ --benchmark-only``. Each benchmark
+Same adapters, inputs and truth checks as ``openclaw-trading bench book`` (openclaw/bench/book.py),
+on a short stream so the whole file stays quick: ``pytest bench/ --benchmark-only``. Each benchmark
 checks the book (and the value read) against the stream generator's truth after timing.
 pytest-benchmark reports time per loop over the stream; ``extra_info`` holds ns per op/read/msg.
 """
@@ -94,7 +94,7 @@ def test_stream_is_deterministic(stream: DepthStream) -> None:
 
 
 def test_stream_shape(stream: DepthStream) -> None:
-    """The stream keeps the shape PERFORMANCE.md section 2 describes."""
+    """The stream keeps the shape docs/benchmarks.md section 2 describes."""
     s = stream.stats
     assert 14.5 <= s.mean_levels_per_msg <= 15.5
     assert 900 <= s.min_depth and s.max_depth <= 1100

@@ -1,9 +1,10 @@
 """pytest-benchmark cases of the feed benchmark: raw venue frame text -> applied book.
 
-Same frames, implementations and truth checks as ``openclaw bench feed`` (openclaw/bench/feed.py),
-on 1000 frames per venue so the file stays quick: ``pytest bench/ --benchmark-only``. Each round
-times one loop over all frames on a fresh LIVE book; the last round's book is then checked
-against the market truth. ``extra_info["median_ns_per_msg"]`` is the per-message figure.
+Same frames, implementations and truth checks as ``openclaw-trading bench feed``
+(openclaw/bench/feed.py), on 1000 frames per venue so the file stays quick: ``pytest bench/
+--benchmark-only``. Each round times one loop over all frames on a fresh LIVE book; the last
+round's book is then checked against the market truth. ``extra_info["median_ns_per_msg"]`` is the
+per-message figure.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 
 Same code as the hot path of ``FastRoute.place`` (``_build_place`` + ``_frame``), without the
 socket itself: ``pytest bench/test_orders.py --benchmark-only``. The end-to-end comparison with
-ccxt against the simulators is ``openclaw bench orders``. Each case checks what it timed: the
-frame unmasks to the JSON request the venue expects for that order.
+ccxt against the simulators is ``openclaw-trading bench orders``. Each case checks what it timed:
+the frame unmasks to the JSON request the venue expects for that order.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ pytest.importorskip("pytest_benchmark")
 
 from websockets.utils import apply_mask  # noqa: E402
 
-from openclaw.execution.client_ids import ClientIdFactory  # noqa: E402
 from openclaw.execution.fast import make_fast_route  # noqa: E402
-from openclaw.execution.orders import Order  # noqa: E402
 from openclaw.execution.venues import Credentials  # noqa: E402
+from openclaw.model.client_ids import ClientIdFactory  # noqa: E402
+from openclaw.model.orders import Order  # noqa: E402
 
 N = 256
 ID_FIELD = {"binance": ("params", "newClientOrderId"), "okx": ("args", "clOrdId"),

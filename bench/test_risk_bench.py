@@ -1,7 +1,7 @@
 """pytest-benchmark cases of the pre-trade risk check: ``pytest bench/ --benchmark-only``.
 
-Same scenario, lists and agreement checks as ``openclaw.bench.signal_risk`` (the ``openclaw bench
-signal`` risk cases). Per case: the check loop inside one Cython call (``bench_check``), the
+Same scenario, lists and agreement checks as ``openclaw.bench.signal_risk`` (the ``openclaw-trading
+bench signal`` risk cases). Per case: the check loop inside one Cython call (``bench_check``), the
 same loop with one Python call per list (``check_slice``), and the plain-Python engine. Each
 round checks ``N`` lists with fresh ids (all pass and commit); the ids are closed in the
 untimed setup, so every round starts from the same state. ``extra_info`` holds ns per unit.

@@ -7,7 +7,7 @@ together). Sizes are the smaller of the two top levels, capped, on both venues' 
 
     python examples/strategy_example.py examples/cross_venue.toml --seconds 20
 
-Against the simulators the venues rarely cross by themselves; ``openclaw sim`` control
+Against the simulators the venues rarely cross by themselves; ``openclaw-trading sim`` control
 (``POST /_sim/dislocate``) or a test moves one venue's price. For real venues, set the venues to
 ``mode = "live"`` in the config (and start with ``--paper`` to send the orders to the local
 simulators while reading the real feeds).

@@ -40,7 +40,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from openclaw.errors import AlertConfigError, AlertDeliveryError
+from openclaw.model.errors import AlertConfigError, AlertDeliveryError
 
 __all__ = [
     "CHAT_ENV",

@@ -10,10 +10,10 @@ and the latency report. Everything here is also reachable as ``openclaw.<name>``
         await s.submit(orders)                           # risk check -> journal -> venue
         s.latency_report()                               # p50/p99/... per stage, microseconds
 
-A ``Session`` starts what ``openclaw run`` starts except the configured strategies: simulators
-for ``mode = "sim"`` venues (or for orders with ``paper=True``), the journal, alerts, one route
-per venue (after recovering the journal's open orders), the Cython risk gate loaded with the
-venues' balances, the balance reconciler (``[reconcile]``: journal vs venues after each order
+A ``Session`` starts what ``openclaw-trading run`` starts except the configured strategies:
+simulators for ``mode = "sim"`` venues (or for orders with ``paper=True``), the journal, alerts,
+one route per venue (after recovering the journal's open orders), the Cython risk gate loaded with
+the venues' balances, the balance reconciler (``[reconcile]``: journal vs venues after each order
 list and every ``interval_s``; a mismatch halts the risk engine and alerts) and the feeds
 (``start`` returns when every book is LIVE). ``close`` stops new orders, waits for those in
 flight, settles every non-final order at its venue, reconciles a last time, checks the journal
@@ -35,10 +35,10 @@ from openclaw._core.book import OrderBook
 from openclaw._core.merge import MergedBook
 from openclaw._core.stageclock import StageClock
 from openclaw.config import Config, load_config
-from openclaw.errors import OpenclawError, OrderFieldError
-from openclaw.execution.client_ids import ClientIdFactory
-from openclaw.execution.orders import Order, OrderType, Side
-from openclaw.feeds.instrument import Instrument
+from openclaw.model.client_ids import ClientIdFactory
+from openclaw.model.errors import OpenclawError, OrderFieldError
+from openclaw.model.instrument import Instrument
+from openclaw.model.orders import Order, OrderType, Side
 
 __all__ = ["STAGES", "BookChange", "LegSpec", "OrderRefused", "Session"]
 
@@ -96,7 +96,7 @@ class Session:
                     seed: int = 7) -> Session:
         """Start everything the config names except its strategies; returns when every book is
         LIVE. Raises ``ConfigError`` listing every problem of a bad config."""
-        from openclaw.runner import Running, _close, _start, preflight
+        from openclaw.runner import Running, close_system, preflight, start_system
 
         if isinstance(config, Config):
             cfg, source = config, "<config>"
@@ -105,9 +105,9 @@ class Session:
         preflight(cfg, paper, source)
         r = Running()
         try:
-            await _start(cfg, r, paper=paper, seed=seed, source=source, with_strategies=False)
+            await start_system(cfg, r, paper=paper, seed=seed, source=source, with_strategies=False)
         except BaseException:
-            await _close(r)
+            await close_system(r)
             raise
         return cls(cfg, r, source)
 
@@ -272,7 +272,7 @@ class Session:
     async def close(self, drain_timeout: float = 10.0) -> dict[str, Any]:
         """No new orders; wait for those in flight (up to ``drain_timeout``), settle every
         non-final order at its venue, check the journal, close everything; the summary."""
-        from openclaw.runner import _close, _shutdown
+        from openclaw.runner import close_system, shutdown_system
 
         self._closing = True
         t0 = time.monotonic()
@@ -284,9 +284,9 @@ class Session:
         if late:
             await asyncio.wait(late, timeout=5)
         try:
-            summary = await _shutdown(self._r, drain_timeout)
+            summary = await shutdown_system(self._r, drain_timeout)
         finally:
-            await _close(self._r)
+            await close_system(self._r)
         summary["cancelled_lists"] = len(late)
         summary["failed_lists"] = self.failed_lists
         summary["orders"] = len(self.orders)

@@ -91,7 +91,7 @@ def bench_ibkr(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     quick: bool = typer.Option(False, "--quick", help="Fewer repetitions, shorter FX runs."),
 ) -> None:
-    """The IBKR benchmarks (same as ``openclaw ibkr bench``); exit 1 if a check failed."""
+    """The IBKR benchmarks (same as ``openclaw-trading ibkr bench``); exit 1 if a check failed."""
     ibkr_bench(json_out=json_out, quick=quick)
 
 
@@ -119,10 +119,11 @@ app.add_typer(config_app, name="config")
 @config_app.command("check")
 def config_check(
     path: Path = typer.Argument(..., help="a TOML configuration file"),  # noqa: B008
-    paper: bool = typer.Option(False, "--paper", help="Check as `openclaw run --paper` would."),
+    paper: bool = typer.Option(False, "--paper",
+                               help="Check as `openclaw-trading run --paper` would."),
 ) -> None:
-    """Validate a run file exactly as ``openclaw run`` does before it trades (crypto and IBKR
-    files); every error is listed with its path in the file; exit 2 on a bad file."""
+    """Validate a run file exactly as ``openclaw-trading run`` does before it trades (crypto and
+    IBKR files); every error is listed with its path in the file; exit 2 on a bad file."""
     import asyncio
 
     from openclaw.config import ConfigError
@@ -419,7 +420,7 @@ app.add_typer(schedule_app, name="schedule")
 
 
 def _tws_sim_starter():  # noqa: ANN202
-    """The in-process TWS simulator for ``openclaw ibkr`` runs without --port."""
+    """The in-process TWS simulator for ``openclaw-trading ibkr`` runs without --port."""
 
     async def start(seed: int, universe_size: int, fx_rate: float):  # noqa: ANN202
         from openclaw.sim.tws import start_tws
@@ -455,8 +456,8 @@ def ibkr_momentum(
 
     import orjson
 
-    from openclaw.errors import OpenclawError
     from openclaw.ibkr_app import cli_momentum, render_momentum
+    from openclaw.model.errors import OpenclawError
 
     if dry_run == execute:
         typer.echo("error: give exactly one of --dry-run and --execute", err=True)
@@ -510,8 +511,8 @@ def ibkr_fx(
 
     import orjson
 
-    from openclaw.errors import OpenclawError
     from openclaw.ibkr_app import cli_fx, render_fx
+    from openclaw.model.errors import OpenclawError
 
     try:
         summary = asyncio.run(cli_fx(
@@ -549,8 +550,8 @@ def schedule_status(
 
     import orjson
 
-    from openclaw.errors import OpenclawError
     from openclaw.ibkr_app import cli_schedule_status
+    from openclaw.model.errors import OpenclawError
 
     try:
         out = asyncio.run(cli_schedule_status(config, journal))

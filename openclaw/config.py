@@ -7,15 +7,25 @@ the file: the file names the environment variables that hold them.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from openclaw.errors import OpenclawError
 from openclaw.execution.reconcile import ReconcileConfig  # light: no ccxt, no journal
+from openclaw.model.errors import OpenclawError
+from openclaw.model.venues import CRYPTO_VENUES, venue
 
 Name = Annotated[str, Field(min_length=1)]
 PosDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
@@ -29,6 +39,18 @@ class ConfigError(OpenclawError):
         self.errors = errors
         lines = "\n".join(f"  {path}: {msg}" for path, msg in errors)
         super().__init__(f"{source}: {len(errors)} error(s)\n{lines}")
+
+
+def _known_venue(name: str) -> str:
+    if name not in CRYPTO_VENUES:
+        raise ValueError(f"unknown venue {name!r}; known: {', '.join(CRYPTO_VENUES)}")
+    return name
+
+
+#: a crypto venue of the registry (openclaw.model.venues): the names a run file may use
+VenueName = Annotated[str, AfterValidator(_known_venue)]
+
+_MODULE_RE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
 class _Model(BaseModel):
@@ -76,7 +98,7 @@ class VenueConfig(_Model):
 
 
 class InstrumentConfig(_Model):
-    venue: Literal["binance", "okx", "bybit"]
+    venue: VenueName
     symbol: Name                       # as the venue writes it: BTCUSDT, BTC-USDT
     base: Name
     quote: Name
@@ -99,7 +121,33 @@ class TriArbConfig(_Model):
 
 
 class StrategyConfig(_Model):
+    """``[strategy.triarb]`` (built in) and ``[strategy.NAME]`` for any other strategy: a table
+    with an optional ``module`` (an importable module path; default ``openclaw.strategies.NAME``),
+    an optional ``enabled`` (default true) and the strategy's own keys, which the module's
+    ``Config`` model validates when it defines one (``runner.preflight``)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
     triarb: TriArbConfig = TriArbConfig()
+
+    @model_validator(mode="after")
+    def _plugin_tables(self) -> StrategyConfig:
+        for name, section in (self.model_extra or {}).items():
+            if not isinstance(section, dict):
+                raise ValueError(f"strategy.{name} must be a table, not {section!r}")
+            mod = section.get("module")
+            if "module" in section and (not isinstance(mod, str)
+                                        or not _MODULE_RE.fullmatch(mod)):
+                raise ValueError(f"strategy.{name}.module must be a module path "
+                                 f"(a.b.c), not {mod!r}")
+            if not isinstance(section.get("enabled", True), bool):
+                raise ValueError(f"strategy.{name}.enabled must be true or false")
+        return self
+
+    def plugins(self) -> dict[str, dict[str, Any]]:
+        """The enabled ``[strategy.NAME]`` tables other than the built-in ``triarb``."""
+        return {name: section for name, section in (self.model_extra or {}).items()
+                if section.get("enabled", True)}
 
 
 Synchronous = Literal["FULL", "NORMAL"]
@@ -194,7 +242,7 @@ class IbkrConfig(_Model):
 
 
 class IbkrRunConfig(_Model):
-    """An IBKR run (``openclaw ibkr momentum|fx --config``): the gateway, the strategy's own
+    """An IBKR run (``openclaw-trading ibkr momentum|fx --config``): the gateway, the strategy's own
     section (checked by the strategy), risk, journal and alerts."""
 
     ibkr: IbkrConfig = IbkrConfig()
@@ -219,7 +267,7 @@ class IbkrRunConfig(_Model):
 class Config(_Model):
     """A whole run."""
 
-    venues: dict[Literal["binance", "okx", "bybit"], VenueConfig] = Field(min_length=1)
+    venues: dict[VenueName, VenueConfig] = Field(min_length=1)
     instruments: list[InstrumentConfig] = Field(min_length=1)
     feeds: FeedConfig = FeedConfig()
     strategy: StrategyConfig = StrategyConfig()
@@ -232,7 +280,7 @@ class Config(_Model):
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
         for name, v in self.venues.items():
-            if v.ed25519_key_file and name != "binance":
+            if v.ed25519_key_file and not venue(name).ed25519_logon:
                 raise ValueError(f"venues.{name}: ed25519_key_file is for Binance only "
                                  "(session.logon)")
         seen = set()

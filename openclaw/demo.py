@@ -1,4 +1,5 @@
-"""``openclaw demo``: the triangular-arbitrage case study end to end on the local simulators.
+"""``openclaw-trading demo``: the triangular-arbitrage case study end to end on the local
+simulators.
 
 Starts the Binance, OKX and Bybit simulators (WebSocket depth + REST and WebSocket trading) and a
 fake Telegram server, runs feeds -> merged books -> detection -> order lists -> journal -> alerts
@@ -11,8 +12,8 @@ openclaw.execution.fast, with ccxt as the counted and alerted fallback while a s
 Journal: ``synchronous="NORMAL"`` by default (``journal_sync``, CLI ``--journal-sync``): every
 order is on disk before it is sent and survives ``kill -9``; an OS crash or power cut may lose
 the last commits, which here are simulated orders only (docs/journal.md). The send path then
-commits inline. ``"FULL"`` (what a live ``openclaw run`` uses) adds an fsync per order list on
-the journal's writer thread. The JSON summary says which one ran (``journal_synchronous``).
+commits inline. ``"FULL"`` (what a live ``openclaw-trading run`` uses) adds an fsync per order list
+on the journal's writer thread. The JSON summary says which one ran (``journal_synchronous``).
 
 Imports of ``openclaw.sim`` outside ``openclaw/sim/``: production code does not import the
 simulators; the exceptions are the tools whose job includes starting them, because the
@@ -24,8 +25,8 @@ loads them:
     ``_start_tws_sim`` (an IBKR file without ``port``), ``_start_fake_telegram`` (Telegram
     alerts of an all-simulated run without credentials) and ``check_run_file`` (``openclaw
     config check`` reads the simulated market's tick and lot sizes, as the run checks them);
-  * ``openclaw/cli.py``: ``openclaw sim`` (``openclaw.sim.__main__``: serves the simulators)
-    and ``openclaw ibkr ...`` without ``--port`` (``openclaw.sim.tws``, in-process);
+  * ``openclaw/cli.py``: ``openclaw-trading sim`` (``openclaw.sim.__main__``: serves the simulators)
+    and ``openclaw-trading ibkr ...`` without ``--port`` (``openclaw.sim.tws``, in-process);
   * ``openclaw/bench/``: ``feed.py`` (frames from ``SyntheticMarket`` and the OKX checksum),
     ``load.py`` (``default_instruments``; the simulators as a ``python -m openclaw.sim``
     child), ``ibkr.py`` (``tws_universe``; ``python -m openclaw.sim.tws`` as a child) and
@@ -50,15 +51,15 @@ import numpy as np
 
 from openclaw.alerts import Alerter, TelegramSink
 from openclaw.execution.fast import SIM_URL_KEYS, make_fast_route, route_report
-from openclaw.execution.orders import Order
 from openclaw.execution.reconcile import ReconcileConfig, Reconciler
 from openclaw.execution.router import Router, VenueRoute
 from openclaw.execution.venues import Credentials, make_client
 from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
 from openclaw.feeds.connection import ConnectionConfig
-from openclaw.feeds.instrument import Instrument
 from openclaw.journal import Journal
 from openclaw.latency import summarize
+from openclaw.model.instrument import Instrument
+from openclaw.model.orders import Order
 from openclaw.risk.gate import RiskGate
 from openclaw.risk.limits import InstrumentLimits, RiskLimits, VenueLimits, build_engine
 from openclaw.strategies.triarb import (
@@ -242,7 +243,8 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
             summary["journal_inline_busy"] = js.inline_busy
             summary["pnl_usdt_marked"] = summary["pnl"].get("USDT", 0.0) + sum(
                 summary["pnl"].get(asset, 0.0) * px for asset, px in marks.items())
-            summary.update(reconciler.summary())    # the same keys as openclaw run's summary
+            # the same keys as openclaw-trading run's summary
+            summary.update(reconciler.summary())
             await alerter.flush(5.0)
             summary["alerts_delivered"] = len(tg.messages)
         finally:

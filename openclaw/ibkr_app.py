@@ -27,9 +27,9 @@ from decimal import Decimal
 from typing import Any
 
 from openclaw.brokers.ibkr import VENUE, IbkrError, IbkrSession
-from openclaw.errors import OpenclawError
-from openclaw.execution.orders import Order, OrderStatus
 from openclaw.journal import ClaimOutcome, Journal, RunStatus
+from openclaw.model.errors import OpenclawError
+from openclaw.model.orders import Order, OrderStatus
 from openclaw.schedule import run_order_prefix
 from openclaw.strategies.momentum import (
     AccountSnapshot,
@@ -398,7 +398,7 @@ async def run_fx(
     def on_event(order: Order, ev: Any) -> None:
         if order.client_id not in orders:
             return
-        from openclaw.execution.orders import EventKind
+        from openclaw.model.orders import EventKind
 
         if ev.kind is EventKind.ACK:
             scalper.on_ack(order.client_id)
@@ -470,23 +470,24 @@ async def run_fx(
         "denied": dict(scalper.denied),
         "position": {p: scalper.position[i] for i, p in enumerate(cfg.pairs)},
         "errors": errors,
-        "latency": _plain(latency_report(scalper.clock)),
+        "latency": plain(latency_report(scalper.clock)),
     })
     return summary
 
 
-def _plain(x: Any) -> Any:
+def plain(x: Any) -> Any:
     """Numpy scalars (from the latency report) as Python numbers, for JSON."""
     if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
+        return {k: plain(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
-        return [_plain(v) for v in x]
+        return [plain(v) for v in x]
     if hasattr(x, "item") and type(x) not in (int, float, str, bool):
         return x.item()  # numpy scalars (np.float64 is a float subclass orjson refuses)
     return x
 
 
-# ---- command line drivers (``openclaw ibkr ...``; the CLI starts the simulator) ----------------
+# ---- command line drivers (``openclaw-trading ibkr ...``; the CLI starts the simulator)
+# ----------------
 
 SimStarter = Callable[..., Any]  # async (seed, universe_size, fx_rate) -> a started simulator
 
@@ -503,7 +504,7 @@ async def _open_gateway(
     from pathlib import Path
 
     from openclaw.brokers.pacing import Backoff, HistoricalLimits
-    from openclaw.strategies.bar_cache import BarCache
+    from openclaw.feeds.bar_cache import BarCache
 
     ib = cfg.ibkr
     sim = None
@@ -577,7 +578,8 @@ async def cli_momentum(
     seed: int, universe: int, start_sim: SimStarter | None,
     progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
-    """``openclaw ibkr momentum``: one rebalance (or its plan) on the simulator or a gateway."""
+    """``openclaw-trading ibkr momentum``: one rebalance (or its plan) on the simulator or a
+    gateway."""
     from openclaw.config import IbkrRunConfig, load_ibkr_config
 
     cfg = load_ibkr_config(config_path) if config_path else IbkrRunConfig()
@@ -613,7 +615,7 @@ async def cli_fx(
     port: int | None, client_id: int | None, journal_path: str, seed: int,
     start_sim: SimStarter | None, now_ns: int | None = None,
 ) -> dict[str, Any]:
-    """``openclaw ibkr fx``: the scalper for ``seconds`` (nothing at all outside the window
+    """``openclaw-trading ibkr fx``: the scalper for ``seconds`` (nothing at all outside the window
     unless ``ignore_window``)."""
     from openclaw.config import ConfigError, IbkrRunConfig, load_ibkr_config
     from openclaw.strategies.fx_scalper import FxScalper
@@ -637,12 +639,13 @@ async def cli_fx(
         await _close_gateway(sim, journal, session, info["tmp_dir"])
 
 
-# ---- ``openclaw run FILE`` entry points (runner.IBKR_ENTRIES) ----------------------------------
+# ---- ``openclaw-trading run FILE`` entry points (runner.IBKR_ENTRIES)
+# ----------------------------------
 
 
 class _Gateway:
-    """The gateway of an ``openclaw run``: the simulator (when ``[ibkr] port`` is unset; started
-    by the runner's ``ctx.extras["start_tws_sim"]``), the journal ``[journal].path`` and one
+    """The gateway of an ``openclaw-trading run``: the simulator (when ``[ibkr] port`` is unset;
+    started by the runner's ``ctx.extras["start_tws_sim"]``), the journal ``[journal].path`` and one
     persistent ``IbkrSession``, shared by the run's strategies (reference counted)."""
 
     def __init__(self, sim: Any, journal: Journal, session: IbkrSession,
@@ -658,7 +661,7 @@ class _Gateway:
         from pathlib import Path
 
         from openclaw.brokers.pacing import Backoff, HistoricalLimits
-        from openclaw.strategies.bar_cache import BarCache
+        from openclaw.feeds.bar_cache import BarCache
 
         ib = cfg.ibkr
         sim = None
@@ -795,9 +798,9 @@ async def _wait_stop(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def run_fx_configured(config: Any, ctx: Any) -> dict[str, Any]:
-    """``openclaw run`` entry of ``[fx]``: the scalper in every overlap window (or all the time
-    with ``ignore_window = true``, simulator only) until ``ctx.stop``; then orders in flight are
-    drained, resting ones cancelled, the journal checked and closed. Returns the windows'
+    """``openclaw-trading run`` entry of ``[fx]``: the scalper in every overlap window (or all the
+    time with ``ignore_window = true``, simulator only) until ``ctx.stop``; then orders in flight
+    are drained, resting ones cancelled, the journal checked and closed. Returns the windows'
     summaries and the latency report of the last one that traded; raises ``IbkrError`` if an
     order is not final at shutdown or the journal is inconsistent (the run exits 1)."""
     fx_cfg, ignore = fx_run_settings(config)
@@ -868,7 +871,7 @@ def weekly_schedule(cfg: Any) -> Any:
         raise ConfigError("[schedule]", [("schedule", str(e))]) from None
 
 
-def _momentum_config(cfg: Any, sim: Any) -> MomentumConfig:
+def momentum_config(cfg: Any, sim: Any) -> MomentumConfig:
     from pydantic import ValidationError
 
     from openclaw.brokers.pacing import IB_MESSAGES_PER_S
@@ -893,8 +896,8 @@ def _momentum_config(cfg: Any, sim: Any) -> MomentumConfig:
 
 
 async def run_momentum_scheduled(config: Any, ctx: Any) -> dict[str, Any]:
-    """``openclaw run`` entry of ``[momentum]``: the weekly ``Scheduler`` (``[schedule]``) with
-    the momentum rebalance as its job, through one persistent ``IbkrSession``, until
+    """``openclaw-trading run`` entry of ``[momentum]``: the weekly ``Scheduler`` (``[schedule]``)
+    with the momentum rebalance as its job, through one persistent ``IbkrSession``, until
     ``ctx.stop``. The first poll catches up a slot missed within its grace (a slot already run
     is never run again: the journal's run claim). A stop is honoured between polls; a
     rebalance in progress is left to finish (the runner cancels it after its drain timeout:
@@ -911,7 +914,7 @@ async def run_momentum_scheduled(config: Any, ctx: Any) -> dict[str, Any]:
     rebalances: dict[str, dict[str, Any]] = {}
     check: dict[str, Any] = {}
     try:
-        mcfg = _momentum_config(config, gw.sim)
+        mcfg = momentum_config(config, gw.sim)
 
         async def job(rctx: RunContext) -> str:
             summary, ok, detail = await rebalance(
@@ -944,14 +947,14 @@ async def run_momentum_scheduled(config: Any, ctx: Any) -> dict[str, Any]:
 
 
 async def cli_schedule_status(config_path: str | None, journal_path: str) -> dict[str, Any]:
-    """``openclaw schedule status``: the last and next momentum runs (B's scheduler)."""
+    """``openclaw-trading schedule status``: the last and next momentum runs (B's scheduler)."""
     from pathlib import Path
 
     from openclaw.config import IbkrRunConfig, load_ibkr_config
     from openclaw.schedule import Scheduler
 
     cfg = load_ibkr_config(config_path) if config_path else IbkrRunConfig()
-    # the same parsing and checks as ``openclaw run``; the calendar loads off the loop
+    # the same parsing and checks as ``openclaw-trading run``; the calendar loads off the loop
     schedule = await asyncio.to_thread(weekly_schedule, cfg)
 
     jpath = journal_path or cfg.journal.path

@@ -85,14 +85,14 @@ from typing import Any, Literal, TypeVar
 
 import orjson
 
-from openclaw.errors import (
+from openclaw.model.errors import (
     DuplicateClientIdError,
     DuplicateFillError,
     JournalClosedError,
     JournalError,
     OpenclawError,
 )
-from openclaw.execution.orders import (
+from openclaw.model.orders import (
     FINAL_STATUSES,
     EventKind,
     Fill,

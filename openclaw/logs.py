@@ -1,4 +1,5 @@
-"""Structured logging for long-running commands (``openclaw run``): JSON lines or human text.
+"""Structured logging for long-running commands (``openclaw-trading run``): JSON lines or human
+text.
 
 JSON mode writes one object per record on stderr: ``ts`` (UTC ISO-8601), ``level``, ``logger``,
 ``msg`` and every ``extra=`` field the call passed (``log.info("...", extra={"orders": 3})``),

@@ -1,4 +1,4 @@
-"""``openclaw run FILE``: start what a configuration names as one asyncio application.
+"""``openclaw-trading run FILE``: start what a configuration names as one asyncio application.
 
 What starts (decided by the config's sections):
   * feeds: one Aggregator over the ``[[instruments]]``; a venue in ``mode = "sim"`` is served by
@@ -12,9 +12,12 @@ What starts (decided by the config's sections):
   * always: the balance reconciler (``[reconcile]``, execution/reconcile.py): baseline at start,
     then after each arbitrage and every ``interval_s``; a mismatch halts the gate's engine and
     alerts, and the run's summary says ``halted`` (exit 1);
-  * any other ``[strategy.NAME]`` section: the module ``openclaw.strategies.NAME`` must exist
-    and define ``async def run_configured(config, ctx) -> None``; a missing module or entry
-    point is a configuration error (exit 2), never a silent skip;
+  * any other ``[strategy.NAME]`` section: the module named by its ``module`` key (default
+    ``openclaw.strategies.NAME``; any importable module, a user's own included) must define
+    ``async def run_configured(config, ctx)``; its ``Config`` pydantic model, if any, validates
+    the table (``ctx.params``); a missing module or entry point or a bad key is a
+    configuration error (exit 2), never a silent skip; a dict it returns is in the summary
+    under ``strategies``;
   * ``[alerts]``: Telegram (token/chat from the named environment variables; when every venue
     is simulated and they are unset, a local fake Telegram server takes the messages) and/or a
     webhook.
@@ -25,15 +28,15 @@ is queried at its venue by client id; whatever stays open is listed in the summa
 (never dropped); the reconciler compares a last time; then alerts are flushed and the journal
 is closed. Exit 0 when every order is final, the journal passes ``Journal.consistency_check``
 and reconciliation did not halt, 1 otherwise, 2 on a bad config.
-(A tool that can start simulators, like ``openclaw demo``: the only imports of ``openclaw.sim``
-are inside ``_start_simulators``, ``_start_tws_sim``, ``_start_fake_telegram`` and
+(A tool that can start simulators, like ``openclaw-trading demo``: the only imports of
+``openclaw.sim`` are inside ``_start_simulators``, ``_start_tws_sim``, ``_start_fake_telegram`` and
 ``check_run_file``; the full list of such imports is in openclaw/demo.py's docstring.)
 
 Journal durability: ``[journal] synchronous`` (``journal_synchronous``): ``FULL`` by default
 when any order goes to a live venue, ``NORMAL`` when every order goes to the simulators; the
 summary says which one the journal used (``journal_synchronous``, ``journal_inline``).
-``openclaw config check FILE`` (``check_run_file``) runs every check this module makes before
-the first order, without starting anything.
+``openclaw-trading config check FILE`` (``check_run_file``) runs every check this module makes
+before the first order, without starting anything.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from decimal import Decimal
 from typing import Any
 
 from openclaw.config import Config, ConfigError, journal_synchronous, load_config
-from openclaw.errors import OpenclawError
+from openclaw.model.errors import OpenclawError
 
 log = logging.getLogger("openclaw.runner")
 
@@ -82,6 +85,8 @@ class RunContext:
     aggregator: Any = None
     alerter: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
+    params: Any = None           # the strategy's own [strategy.NAME] settings (validated)
+    gate: Any = None             # the risk gate every order list goes through
 
 
 # -- checks before anything starts ------------------------------------------------------------
@@ -92,17 +97,46 @@ def _all_sim(cfg: Config) -> bool:
 
 def extra_strategies(cfg: Config) -> dict[str, Any]:
     """``[strategy.NAME]`` sections other than ``triarb`` that are present and enabled."""
-    out = {}
-    for name in type(cfg.strategy).model_fields:
-        if name == "triarb":
-            continue
-        section = getattr(cfg.strategy, name, None)
-        if section is not None and getattr(section, "enabled", True):
-            out[name] = section
-    return out
+    return cfg.strategy.plugins()
 
 
-def preflight(cfg: Config, paper: bool, source: str = "<config>") -> dict[str, Callable[..., Any]]:
+@dataclass(frozen=True)
+class StrategyEntry:
+    """A configured strategy: its entry point and its own validated settings."""
+
+    module: str
+    entry: Callable[..., Awaitable[Any]]
+    params: Any          # the module's ``Config`` instance, or the table as a dict
+
+
+def load_strategy(name: str, section: dict[str, Any]) -> StrategyEntry | list[tuple[str, str]]:
+    """Import ``[strategy.NAME]``'s module (``module``, default ``openclaw.strategies.NAME``),
+    find ``run_configured(config, ctx)`` and validate the table with the module's ``Config``
+    model when it has one; the entry, or the errors with their paths."""
+    from pydantic import BaseModel, ValidationError
+
+    mod_name = section.get("module") or f"openclaw.strategies.{name}"
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as e:
+        return [(f"strategy.{name}", f"module {mod_name} is not available: {e}")]
+    entry = getattr(mod, "run_configured", None)
+    if not callable(entry):
+        return [(f"strategy.{name}",
+                 f"module {mod_name} has no run_configured(config, ctx) entry point")]
+    own = {k: v for k, v in section.items() if k not in ("module", "enabled")}
+    model = getattr(mod, "Config", None)
+    params: Any = own
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        try:
+            params = model.model_validate(own)
+        except ValidationError as e:
+            return [(f"strategy.{name}." + ".".join(str(p) for p in err["loc"]), err["msg"])
+                    for err in e.errors()]
+    return StrategyEntry(mod_name, entry, params)
+
+
+def preflight(cfg: Config, paper: bool, source: str = "<config>") -> dict[str, StrategyEntry]:
     """Everything that can be checked before starting; raises ConfigError listing every problem.
 
     Returns the entry points of the configured non-triarb strategies."""
@@ -146,20 +180,13 @@ def preflight(cfg: Config, paper: bool, source: str = "<config>") -> dict[str, C
         except ValidationError as e:
             errors += [("risk." + ".".join(str(p) for p in err["loc"]), err["msg"])
                        for err in e.errors()]
-    entries: dict[str, Callable[..., Any]] = {}
-    for sname in extra_strategies(cfg):
-        mod_name = f"openclaw.strategies.{sname}"
-        try:
-            mod = importlib.import_module(mod_name)
-        except ImportError as e:
-            errors.append((f"strategy.{sname}", f"module {mod_name} is not available: {e}"))
-            continue
-        entry = getattr(mod, "run_configured", None)
-        if not callable(entry):
-            errors.append((f"strategy.{sname}",
-                           f"module {mod_name} has no run_configured(config, ctx) entry point"))
-            continue
-        entries[sname] = entry
+    entries: dict[str, StrategyEntry] = {}
+    for sname, section in extra_strategies(cfg).items():
+        got = load_strategy(sname, section)
+        if isinstance(got, list):
+            errors += got
+        else:
+            entries[sname] = got
     if cfg.strategy.triarb.enabled and not any(i.category == "spot" for i in cfg.instruments):
         errors.append(("strategy.triarb", "enabled but no spot instruments are configured"))
     if errors:
@@ -262,7 +289,7 @@ def default_limits(cfg: Config) -> Any:
 
 @dataclass
 class Running:
-    """Everything ``run_config`` started (closed in reverse order by ``_close``)."""
+    """Everything ``run_config`` started (closed in reverse order by ``close_system``)."""
 
     sims: Any = None
     telegram: Any = None
@@ -278,6 +305,7 @@ class Running:
     to_sim: set[str] = field(default_factory=set)
     max_start: dict[tuple[str, str], float] = field(default_factory=dict)
     reconciler: Any = None       # execution.reconcile.Reconciler (journal vs venue balances)
+    results: dict[str, Any] = field(default_factory=dict)   # what configured strategies return
     started: float = field(default_factory=time.monotonic)
     started_ms: int = field(default_factory=lambda: time.time_ns() // 10**6)
 
@@ -305,12 +333,12 @@ async def run_config(cfg: Config, *, paper: bool = False, seconds: float | None 
     summary: dict[str, Any] = {"config": source, "paper": paper,
                                "journal_synchronous": journal_synchronous(cfg, paper)}
     try:
-        await _start(cfg, r, paper=paper, seed=seed, source=source)
-        ctx = RunContext(cfg, paper, stop, r.journal, None, r.aggregator, r.alerter,
-                         {"routes": r.routes})
-        for name, entry in entries.items():
-            r.tasks.append(asyncio.create_task(_strategy_task(name, entry, cfg, ctx, stop),
-                                               name=f"strategy:{name}"))
+        await start_system(cfg, r, paper=paper, seed=seed, source=source)
+        for name, se in entries.items():
+            ctx = RunContext(cfg, paper, stop, r.journal, r.router, r.aggregator, r.alerter,
+                             {"routes": r.routes}, params=se.params, gate=r.gate)
+            r.tasks.append(asyncio.create_task(
+                _strategy_task(name, se.entry, cfg, ctx, r.results), name=f"strategy:{name}"))
         log.info("running", extra={"venues": sorted(cfg.venues), "paper": paper,
                                    "instruments": len(cfg.instruments),
                                    "strategies": (["triarb"] if r.pipeline else [])
@@ -332,9 +360,11 @@ async def run_config(cfg: Config, *, paper: bool = False, seconds: float | None 
                 stop.set()
             if status is not None:
                 status(status_line(r))
-        summary.update(await _shutdown(r, drain_timeout))
+        summary.update(await shutdown_system(r, drain_timeout))
+        if r.results:
+            summary["strategies"] = r.results
     finally:
-        await _close(r)
+        await close_system(r)
         for sig in installed:
             loop.remove_signal_handler(sig)
     summary["ok"] = bool(summary.get("journal_consistent")) and not summary.get(
@@ -349,14 +379,16 @@ def _on_signal(stop: asyncio.Event, sig: int) -> None:
     stop.set()
 
 
-async def _strategy_task(name: str, entry: Callable[..., Awaitable[None]], cfg: Config,
-                         ctx: RunContext, stop: asyncio.Event) -> None:
+async def _strategy_task(name: str, entry: Callable[..., Awaitable[Any]], cfg: Config,
+                         ctx: RunContext, results: dict[str, Any]) -> None:
     log.info("strategy starting", extra={"strategy": name})
-    await entry(cfg, ctx)
+    got = await entry(cfg, ctx)
+    if got is not None:
+        results[name] = got             # in the run summary under "strategies"
     log.info("strategy ended", extra={"strategy": name})
 
 
-async def _start(cfg: Config, r: Running, *, paper: bool, seed: int, source: str,
+async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, source: str,
                  with_strategies: bool = True) -> None:
     """Simulators (when needed), journal, alerts, routes (after recovery), risk, feeds LIVE."""
     from openclaw.alerts import Alerter, Sink, TelegramSink, WebhookSink
@@ -365,8 +397,8 @@ async def _start(cfg: Config, r: Running, *, paper: bool, seed: int, source: str
     from openclaw.execution.venues import Credentials, make_client
     from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
     from openclaw.feeds.connection import ConnectionConfig
-    from openclaw.feeds.instrument import Instrument
     from openclaw.journal import Journal
+    from openclaw.model.instrument import Instrument
 
     ed_keys = await _ed25519_keys(cfg, paper, source)
     needs_sims = paper or not all(v.mode == "live" for v in cfg.venues.values())
@@ -501,7 +533,7 @@ async def _start_risk(cfg: Config, r: Running) -> None:
 
 
 async def _start_triarb(cfg: Config, r: Running, router: Any, slippage: float) -> None:
-    from openclaw.execution.orders import Order, OrderStatus
+    from openclaw.model.orders import Order, OrderStatus
     from openclaw.strategies.triarb import ArbPipeline
 
     agg = r.aggregator
@@ -534,7 +566,7 @@ async def _start_triarb(cfg: Config, r: Running, router: Any, slippage: float) -
                              warm_interval_ms=t.warm_interval_ms)
 
 
-async def _shutdown(r: Running, drain_timeout: float) -> dict[str, Any]:
+async def shutdown_system(r: Running, drain_timeout: float) -> dict[str, Any]:
     """Stop new orders, wait for those in flight, settle every non-final journal order."""
     out: dict[str, Any] = {"seconds": round(time.monotonic() - r.started, 3)}
     p = r.pipeline
@@ -548,11 +580,15 @@ async def _shutdown(r: Running, drain_timeout: float) -> dict[str, Any]:
             log.warning("order lists still in flight at the deadline were cancelled",
                         extra={"lists": len(late)})
         out["cancelled_lists"] = len(late)
-    for t in r.tasks:
-        if not t.done():
-            t.cancel()
-    if r.tasks:
+    if r.tasks:     # configured strategies end on ctx.stop (set by now): give them the drain
         await asyncio.wait(r.tasks, timeout=drain_timeout)
+    late_tasks = [t for t in r.tasks if not t.done()]
+    for t in late_tasks:
+        t.cancel()
+    if late_tasks:
+        log.warning("strategies that did not end on stop were cancelled",
+                    extra={"strategies": [t.get_name() for t in late_tasks]})
+        await asyncio.wait(late_tasks, timeout=5)
     if r.aggregator is not None:
         feeds = r.aggregator.stats()        # before the sockets close: the run's last states
         states: dict[str, int] = {}
@@ -638,7 +674,7 @@ async def _venue_record(r: Running, p: Any) -> dict[str, Any]:
     return audit_orders(journal_orders, at_venue, p.ids.owns, errors).summary()
 
 
-async def _close(r: Running) -> None:
+async def close_system(r: Running) -> None:
     """Close what started, in reverse order; each step runs even if an earlier one fails."""
     steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
     if r.reconciler is not None:
@@ -738,7 +774,7 @@ def check_ibkr_sections(cfg: Any, source: str) -> None:
     every section at once, each with its path."""
     from types import SimpleNamespace
 
-    from openclaw.ibkr_app import _momentum_config, fx_run_settings, weekly_schedule
+    from openclaw.ibkr_app import fx_run_settings, momentum_config, weekly_schedule
 
     errors: list[tuple[str, str]] = []
     checks: list[Callable[[], Any]] = []
@@ -753,11 +789,11 @@ def check_ibkr_sections(cfg: Any, source: str) -> None:
         # [ibkr] port unset: the run starts the TWS simulator, whose universe fills an empty
         # ``universe`` (a stand-in here); with a port the real gateway needs ``universe``
         sim = SimpleNamespace(universe=["SIM"]) if cfg.ibkr.port is None else None
-        checks.append(lambda: _momentum_config(cfg, sim))
+        checks.append(lambda: momentum_config(cfg, sim))
         if sim is None and not cfg.momentum.get("universe"):    # the section's other errors
             filled = SimpleNamespace(momentum={**cfg.momentum, "universe": ["SIM"]},
                                      ibkr=cfg.ibkr)
-            checks.append(lambda: _momentum_config(filled, None))
+            checks.append(lambda: momentum_config(filled, None))
     for check in checks:
         try:
             check()
@@ -768,7 +804,7 @@ def check_ibkr_sections(cfg: Any, source: str) -> None:
 
 
 async def check_run_file(path: str, *, paper: bool = False, seed: int = 7) -> dict[str, Any]:
-    """What ``openclaw run PATH`` checks before trading, without starting anything: the file
+    """What ``openclaw-trading run PATH`` checks before trading, without starting anything: the file
     (crypto ``Config`` or IBKR run file, routed as ``main`` routes it), then every check the run
     makes before its first order (``preflight``, Ed25519 key files, instruments against the
     simulated market; IBKR: entry points and strategy sections). Raises ConfigError listing
@@ -839,7 +875,7 @@ async def run_ibkr(path: str, *, paper: bool = False, seconds: float | None = No
             from None
     cfg = load_ibkr_config(path)
     entries = ibkr_entries(cfg, path)
-    check_ibkr_sections(cfg, path)    # as ``openclaw config check``: before connecting
+    check_ibkr_sections(cfg, path)    # as ``openclaw-trading config check``: before connecting
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -890,7 +926,8 @@ def install_event_loop_policy() -> str:
 
 def main(path: str, *, paper: bool = False, log_format: str = "human",
          seconds: float | None = None, seed: int = 7, drain_timeout: float = 10.0) -> int:
-    """``openclaw run``: returns the exit code (0 ok, 1 run problems, 2 bad configuration)."""
+    """``openclaw-trading run``: returns the exit code (0 ok, 1 run problems, 2 bad
+    configuration)."""
     import orjson
 
     from openclaw.logs import setup_logging

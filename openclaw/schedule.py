@@ -47,8 +47,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from openclaw.errors import OpenclawError
 from openclaw.journal import ClaimOutcome, Journal, RunClaim, RunRecord, RunStatus
+from openclaw.model.errors import OpenclawError
 
 __all__ = [
     "Clock",
@@ -379,7 +379,7 @@ class PollResult:
 
 @dataclass(frozen=True, slots=True)
 class ScheduleStatus:
-    """``openclaw schedule status``: the last journaled run and the next slot."""
+    """``openclaw-trading schedule status``: the last journaled run and the next slot."""
 
     name: str
     last: RunRecord | None
@@ -622,8 +622,8 @@ class Scheduler:
 async def schedule_status(
     journal: Journal, schedule: WeeklySchedule, now: datetime | None = None
 ) -> ScheduleStatus:
-    """``openclaw schedule status`` without a scheduler: last runs from the journal, next slot
-    after ``now`` (default: the current time)."""
+    """``openclaw-trading schedule status`` without a scheduler: last runs from the journal, next
+    slot after ``now`` (default: the current time)."""
     now = datetime.now(UTC) if now is None else now
     _aware(now, "now")
     runs = sorted(

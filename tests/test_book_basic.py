@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from openclaw import BookSet, OrderBook
-from openclaw.errors import LevelFormatError, PriceParseError
+from openclaw.model.errors import LevelFormatError, PriceParseError
 
 
 def make_book(capacity: int = 5000) -> OrderBook:

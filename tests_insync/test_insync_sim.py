@@ -1,7 +1,7 @@
 """The TWS simulator with ib_insync 0.9.86 (server version 176).
 
 Runs in a separate virtualenv that has ib_insync and NOT ib_async (their ``eventkit`` modules
-clash, see ../shared/tws.md §1), with the repository on PYTHONPATH:
+clash, see docs/venues/ibkr.md §1), with the repository on PYTHONPATH:
 
     python3 -m venv /tmp/venv-insync
     /tmp/venv-insync/bin/pip install ib_insync pytest numpy orjson websockets aiohttp typer \

@@ -1,6 +1,6 @@
 """Order-book benchmark: openclaw against Python-usable peers on one deterministic stream.
 
-Method (PERFORMANCE.md section 3): one timed loop over the whole stream per (implementation,
+Method (docs/benchmarks.md section 3): one timed loop over the whole stream per (implementation,
 case), ``time.perf_counter_ns``, GC disabled inside the loop, N repetitions with the
 implementations interleaved round-robin (the order rotates every repetition), medians per op.
 Every book is checked against the stream generator's own final top-10 and depth after every
@@ -18,7 +18,8 @@ Cases (unit in brackets):
   message_bbo  the same, then read the BBO once [per msg]
   json_bbo     Binance depthUpdate bytes -> book -> BBO [per msg]
 
-Run: ``openclaw bench book [--quick] [--reps N] [--json]`` or ``python -m openclaw.bench.book``.
+Run: ``openclaw-trading bench book [--quick] [--reps N] [--json]`` or ``python -m
+openclaw.bench.book``.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ class OpenclawAdapter(BookAdapter):
         import orjson
 
         self._loads = orjson.loads
-        self.version = _dist_version("openclaw")
+        self.version = _dist_version("openclaw-trading")
         if self._wire_fn is not None:
             fn = self._wire_fn
             self.json_path = f"{fn.__module__}.{getattr(fn, '__qualname__', fn)}(book, raw)"
@@ -639,7 +640,7 @@ def time_case(adapter: BookAdapter, case: str, book: Any, data: Any) -> tuple[in
     return elapsed, result
 
 
-class _Progress:
+class Progress:
     """rich progress bar on stderr when available, else plain stderr lines.
 
     The bar is refreshed by hand between timed loops (no refresh thread competing for the
@@ -679,7 +680,7 @@ class _Progress:
         )
         self._task = self._bar.add_task("bench book", total=total)
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> Progress:
         if self._bar is not None:
             self._bar.start()
         return self
@@ -755,7 +756,7 @@ def run_book_bench(
         if raise_errors:
             raise
         kind = "check" if isinstance(exc, BenchCheckError) else "unavailable"
-        _report_failure(kind, str(exc), json_out)
+        report_failure(kind, str(exc), json_out)
         return {"ok": False, "kind": kind, "error": str(exc)}
     if json_out:
         import json
@@ -766,7 +767,7 @@ def run_book_bench(
     return results
 
 
-def _report_failure(kind: str, message: str, json_out: bool) -> None:
+def report_failure(kind: str, message: str, json_out: bool) -> None:
     headline = "BENCH CHECK FAILED" if kind == "check" else "BENCH UNAVAILABLE"
     text = f"{headline}: {message}\nNo figures are reported."
     try:
@@ -807,7 +808,7 @@ def _run_book_bench(
         raise ValueError("no implementation to benchmark")
 
     total_steps = (reps + 1) * len(adapters) * len(cases)
-    with _Progress(total_steps, enabled=show_progress) as progress:
+    with Progress(total_steps, enabled=show_progress) as progress:
         for name, why in skipped.items():
             progress.log(f"skipping {name}: {why}")
         progress.log(f"generating {n_messages} messages (seed {seed}) ...")
@@ -837,7 +838,7 @@ def _run_reps(
     adapters: list[BookAdapter],
     cases: tuple[str, ...],
     reps: int,
-    progress: _Progress,
+    progress: Progress,
 ) -> dict[str, Any]:
     inputs = {case: case_input(stream, case) for case in cases}
     statics = {a.name: static_book(a, stream) for a in adapters}
@@ -905,7 +906,7 @@ def _run_reps(
     }
 
 
-def _fmt_ratio(ratio: float | None) -> str:
+def fmt_ratio(ratio: float | None) -> str:
     if ratio is None:
         return "-"
     if ratio >= 100:
@@ -944,7 +945,7 @@ def _print_table(results: dict[str, Any]) -> None:
             r["per"],
             f"{r['median_ns']:,.1f}",
             f"{r['min_ns']:,.1f}",
-            _fmt_ratio(r["ratio"]),
+            fmt_ratio(r["ratio"]),
         )
         for r in results["cases"]
     ]
@@ -982,7 +983,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Exit codes: 0 ok, 1 a correctness check failed, 2 an implementation is unavailable.
     """
     parser = argparse.ArgumentParser(
-        prog="openclaw bench book", description="Time L2 order books on a BTC/USDT-like stream."
+        prog="openclaw-trading bench book",
+        description="Time L2 order books on a BTC/USDT-like stream."
     )
     parser.add_argument(
         "--quick", action="store_true", help=f"{QUICK_MESSAGES} messages, {QUICK_REPS} reps"

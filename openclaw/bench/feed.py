@@ -22,11 +22,11 @@ seeded, so runs are reproducible) rendered in each venue's wire format. Each cas
 (openclaw's and the python handler's) is checked against the market's truth before any figure
 is printed; a mismatch makes ``run_feed_bench`` return ``ok: False`` (exit 1).
 
-Method as ``openclaw bench book``: one timed loop over all frames per (impl, case), GC off in
-the loop, implementations interleaved round-robin, the first repetition a checked warm-up,
+Method as ``openclaw-trading bench book``: one timed loop over all frames per (impl, case), GC off
+in the loop, implementations interleaved round-robin, the first repetition a checked warm-up,
 median over repetitions of ns per message.
 
-Run: ``openclaw bench feed [--quick] [--json]`` or ``python -m openclaw.bench.feed``.
+Run: ``openclaw-trading bench feed [--quick] [--json]`` or ``python -m openclaw.bench.feed``.
 """
 
 from __future__ import annotations
@@ -50,10 +50,10 @@ import orjson
 from openclaw._core.book import BookSet
 from openclaw.feeds.binance import BinanceSync
 from openclaw.feeds.bybit import BybitSync
-from openclaw.feeds.instrument import Instrument
 from openclaw.feeds.okx import OkxSync
 from openclaw.feeds.state import BookState
 from openclaw.feeds.sync import BookSync
+from openclaw.model.instrument import Instrument
 
 CASES: tuple[str, ...] = ("binance", "okx", "okx_checksum", "bybit")
 CASE_VENUE: dict[str, str] = {
@@ -576,7 +576,7 @@ def time_one(case: FeedCase, impl: str) -> int:
 
 def _versions() -> dict[str, str]:
     out = {}
-    for dist in ("openclaw", "orjson", "websockets"):
+    for dist in ("openclaw-trading", "orjson", "websockets"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -602,7 +602,7 @@ def run_feed_bench(
     printed then (stderr; with ``json_out`` also ``{"ok": false, ...}`` on stdout) and the
     caller must exit non-zero. ``raise_errors`` lets the FeedBenchError propagate instead.
     """
-    from openclaw.bench.book import _Progress, _report_failure
+    from openclaw.bench.book import Progress, report_failure
 
     n_messages = n_messages or (QUICK_MESSAGES if quick else DEFAULT_MESSAGES)
     reps = reps or (QUICK_REPS if quick else DEFAULT_REPS)
@@ -617,7 +617,7 @@ def run_feed_bench(
         impls = (BASELINE, *impls)
     load_before = os.getloadavg()[0]
     try:
-        with _Progress((reps + 1) * len(cases) * len(impls), enabled=show_progress) as progress:
+        with Progress((reps + 1) * len(cases) * len(impls), enabled=show_progress) as progress:
             progress.log(f"generating {n_messages} frames per venue (seed {seed}) ...")
             data = generate_cases(n_messages, seed, cases)
             for c in data.values():
@@ -633,7 +633,7 @@ def run_feed_bench(
     except FeedBenchError as exc:
         if raise_errors:
             raise
-        _report_failure("check", str(exc), json_out)
+        report_failure("check", str(exc), json_out)
         return {"ok": False, "kind": "check", "error": str(exc)}
     results = _results(data, cases, impls, samples, reps, seed)
     # other processes on the machine inflate medians: say how busy it was
@@ -713,7 +713,7 @@ def _print_table(results: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from openclaw.bench.book import _fmt_ratio
+    from openclaw.bench.book import fmt_ratio
 
     title = (f"feed bench: raw frame text -> applied book, Python {results['python']}, "
              f"{results['reps']} reps; ns per message, ratio = median / openclaw median")
@@ -738,13 +738,13 @@ def _print_table(results: dict[str, Any]) -> None:
         if "meets_target" in r:
             target = "[green]met[/]" if r["meets_target"] else "[bold red]MISSED[/]"
         table.add_row(r["case"], r["impl"], f"{r['median_ns']:,.1f}", f"{r['min_ns']:,.1f}",
-                      _fmt_ratio(r["ratio"]), target)
+                      fmt_ratio(r["ratio"]), target)
     Console(highlight=False).print(table)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m openclaw.bench.feed [--quick] [--json] ...``; exit 1 if a check failed."""
-    parser = argparse.ArgumentParser(prog="openclaw bench feed", description=__doc__,
+    parser = argparse.ArgumentParser(prog="openclaw-trading bench feed", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_MESSAGES} frames per venue, {QUICK_REPS} reps")

@@ -75,8 +75,8 @@ async def start_sim_process(seed: int = 1, universe: int = 60, fx_rate: float = 
 async def _session(sim: SimProcess, tmp: Path, sync: str, client_id: int) -> Any:
     from openclaw.brokers.ibkr import IbkrSession
     from openclaw.brokers.pacing import HistoricalLimits
+    from openclaw.feeds.bar_cache import BarCache
     from openclaw.journal import Journal
-    from openclaw.strategies.bar_cache import BarCache
 
     journal = await Journal.open(tmp / f"journal-{client_id}.sqlite",
                                  synchronous=sync)  # type: ignore[arg-type]
@@ -88,7 +88,7 @@ async def _session(sim: SimProcess, tmp: Path, sync: str, client_id: int) -> Any
 
 
 async def _flatten(session: Any, tag: str) -> None:
-    from openclaw.execution.orders import Order
+    from openclaw.model.orders import Order
 
     pos = await session.fetch_positions()
     orders = [Order(f"F{tag}{k}", "ibkr", sym, "sell" if q > 0 else "buy", "market", abs(q),
@@ -262,9 +262,9 @@ def run_ibkr_bench(quick: bool = False, json_out: bool = False) -> dict[str, Any
     reb = out["rebalance"]
     out["ok"] = bool(reb["all_filled_and_verified"] and reb["journal_consistent"]
                      and all(out[k]["orders"] > 0 for k in ("fx_normal", "fx_full")))
-    from openclaw.ibkr_app import _plain
+    from openclaw.ibkr_app import plain
 
-    out = _plain(out)
+    out = plain(out)
     if json_out:
         print(orjson.dumps(out).decode())
     else:

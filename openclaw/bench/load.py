@@ -1,6 +1,6 @@
 """Feed load test: the simulators in another process, one client process running the Aggregator.
 
-``openclaw bench feed --load [--seconds 60] [--rate 20000] [--json]``
+``openclaw-trading bench feed --load [--seconds 60] [--rate 20000] [--json]``
 
 1. spawn ``python -m openclaw.sim --paused --rate S`` and read its JSON line of URLs;
 2. run ``openclaw.feeds.aggregator.Aggregator`` in this process over every simulated instrument
@@ -41,8 +41,8 @@ import numpy as np
 from openclaw.bench.simproc import SimProcess as _Child
 from openclaw.bench.simproc import SimProcessError, module_args
 from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
-from openclaw.feeds.instrument import Instrument
 from openclaw.feeds.state import BookState
+from openclaw.model.instrument import Instrument
 
 TARGET_RATE = 20_000.0        # depth messages per second, all venues together
 TARGET_P99_US = 200.0
@@ -627,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m openclaw.bench.load [--seconds S] [--rate N] [--json] [--strict]``."""
     import argparse
 
-    p = argparse.ArgumentParser(prog="openclaw bench feed --load", description=__doc__,
+    p = argparse.ArgumentParser(prog="openclaw-trading bench feed --load", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--rate", type=float, default=TARGET_RATE,

@@ -1,5 +1,5 @@
-"""``openclaw bench orders``: 3-leg order lists through ccxt and through the fast WebSocket routes,
-interleaved in one run, against the simulators running in another process.
+"""``openclaw-trading bench orders``: 3-leg order lists through ccxt and through the fast WebSocket
+routes, interleaved in one run, against the simulators running in another process.
 
 Each list is one market order per venue (Binance, OKX, Bybit; BTC/USDT, 0.001 BTC, buys and sells
 alternating so balances stay put), sent by ``Router.send_list`` exactly as the arbitrage pipeline
@@ -32,13 +32,13 @@ from typing import Any
 import orjson
 
 from openclaw.bench.simproc import SimProcess, module_args
-from openclaw.execution.client_ids import ClientIdFactory
 from openclaw.execution.fast import FastConfig, make_fast_route
-from openclaw.execution.orders import Order, OrderStatus, OrderType, Side
 from openclaw.execution.ratelimit import TokenBucket
 from openclaw.execution.router import Router, VenueRoute
 from openclaw.execution.venues import Credentials, make_client
 from openclaw.journal import Journal
+from openclaw.model.client_ids import ClientIdFactory
+from openclaw.model.orders import Order, OrderStatus, OrderType, Side
 
 VENUES = ("binance", "okx", "bybit")
 WS_URL_KEY = {"binance": "ws_api", "okx": "ws_private", "bybit": "ws_trade"}
@@ -209,7 +209,8 @@ def run_orders_bench(lists: int = 200, warmup: int = 20, json_out: bool = False,
 
 
 def _print(r: dict[str, Any]) -> None:
-    print(f"openclaw bench orders: {r['lists']} 3-leg lists per route (+{r['warmup']} warm-up), "
+    print(f"openclaw-trading bench orders: {r['lists']} 3-leg lists per route "
+          f"(+{r['warmup']} warm-up), "
           "simulators in another process, interleaved")
     print(f"{'route':8s} {'p50 us':>9s} {'p90 us':>9s} {'p99 us':>9s} {'mean us':>9s}")
     for name in ("ccxt", "fast"):

@@ -1,4 +1,5 @@
-"""``openclaw bench pipeline``: tick to order list in one process, with and without the recorder.
+"""``openclaw-trading bench pipeline``: tick to order list in one process, with and without the
+recorder.
 
 What is timed per frame is the live path of ``VenueConnection`` with no socket:
 ``BinanceSync.on_frame(raw, recv_ts)`` (decode in C, apply to the book) -> the Aggregator's
@@ -51,8 +52,8 @@ import orjson
 
 from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
 from openclaw.feeds.binance import BinanceSync
-from openclaw.feeds.instrument import Instrument
 from openclaw.feeds.state import BookState
+from openclaw.model.instrument import Instrument
 from openclaw.risk.gate import RiskGate
 from openclaw.risk.limits import InstrumentLimits, RiskLimits, VenueLimits, build_engine
 from openclaw.strategies import triarb as triarb_mod
@@ -430,7 +431,8 @@ def print_table(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"openclaw bench pipeline: frame -> order list ({result['frames']} frames,"
+    table = Table(title=f"openclaw-trading bench pipeline: frame -> order list "
+                        f"({result['frames']} frames,"
                         f" 1 in 4 makes a list; median ns per frame)")
     for col in ("impl", "median ns", "ratio to recorder"):
         table.add_column(col)

@@ -1,4 +1,4 @@
-"""``openclaw bench risk``: the pre-trade risk check against the plain-Python engine.
+"""``openclaw-trading bench risk``: the pre-trade risk check against the plain-Python engine.
 
 The cases, method and agreement checks are those of ``openclaw.bench.signal_risk`` (one order,
 a 3-leg list; the Cython check vs ``openclaw.bench.risk_python.PyRiskEngine`` in the same run);
@@ -35,7 +35,7 @@ def run_risk_cli(quick: bool = False, json_out: bool = False) -> dict[str, Any]:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title="openclaw bench risk (median ns per order / per 3-leg list)")
+        table = Table(title="openclaw-trading bench risk (median ns per order / per 3-leg list)")
         for col in ("case", "impl", "median ns", "ratio to openclaw", "note"):
             table.add_column(col)
         for c in result["cases"]:

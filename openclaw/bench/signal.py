@@ -1,4 +1,4 @@
-"""``openclaw bench signal``: arbitrage detection (and risk checks) against plain Python.
+"""``openclaw-trading bench signal``: arbitrage detection (and risk checks) against plain Python.
 
 Cases (per book update for detection, per order list for risk):
   detect_seed   3 venues x BTC/USDT, ETH/USDT, ETH/BTC (the seed's setup), 20 levels a book
@@ -154,7 +154,7 @@ def run_signal_bench(quick: bool = False, json_out: bool = False) -> dict[str, A
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title="openclaw bench signal (median ns per update / per order list)")
+        table = Table(title="openclaw-trading bench signal (median ns per update / per order list)")
         for col in ("case", "impl", "median ns", "ratio to openclaw"):
             table.add_column(col)
         for c in cases:

@@ -2,8 +2,8 @@
 random faults on both layers; then the checks a trader wants: still trading, nothing lost.
 
 ``python -m openclaw.bench.soak --seconds 300`` starts ``python -m openclaw.sim`` (Binance, OKX,
-Bybit) as one process and ``openclaw run`` on a ``mode = "live"`` file pointing at them (nine
-markets: BTC/USDT, ETH/USDT, ETH/BTC on each venue) as another. While it runs, the market is
+Bybit) as one process and ``openclaw-trading run`` on a ``mode = "live"`` file pointing at them
+(nine markets: BTC/USDT, ETH/USDT, ETH/BTC on each venue) as another. While it runs, the market is
 dislocated every 1-2.5 s (a random venue and symbol, 40-80 bps, as the demo does) and, until
 ``--quiet-tail`` seconds before the end, a random fault is injected every 2-6 s: depth feed
 faults (gap, duplicate, reorder, malformed frame, dropped or stalled connection) and trading

@@ -1,9 +1,10 @@
 """Deterministic BTC/USDT-shaped L2 depth stream for order-book benchmarks.
 
-The shape follows PERFORMANCE.md section 2, so numbers measured here can be compared with the
-anchors there: tick 0.01, lot 0.00001, about 1000 levels a side, messages of 10-20 distinct
-levels, 90 % of changes near the top, a fair price doing a random walk whose run-over levels are
-deleted in the same message (no message ever leaves a crossed book).
+The shape follows docs/benchmarks.md section 2, so numbers measured here can be compared with
+the reference figures there (section 4): tick 0.01, lot 0.00001, about 1000 levels a side,
+messages of 10-20 distinct levels, 90 % of changes near the top, a fair price doing a random
+walk whose run-over levels are deleted in the same message (no message ever leaves a crossed
+book).
 
 The generator keeps its own plain dict book in integer ticks/lots; its final top levels are the
 truth every benchmarked implementation is checked against. Each message is emitted in three
@@ -66,7 +67,7 @@ TickLevel = tuple[int, int]
 
 @dataclass(frozen=True, slots=True)
 class StreamStats:
-    """Shape of a generated stream, to compare with PERFORMANCE.md section 2."""
+    """Shape of a generated stream, to compare with docs/benchmarks.md section 2."""
 
     n_messages: int
     n_levels: int  # level updates over all messages

@@ -1,5 +1,5 @@
-"""``openclaw bench all`` and ``openclaw bench compare``: every benchmark section in one run,
-one JSON document, and the ratios between two such documents.
+"""``openclaw-trading bench all`` and ``openclaw-trading bench compare``: every benchmark section
+in one run, one JSON document, and the ratios between two such documents.
 
 Sections: book, feed, signal, risk, pipeline (always here), orders and ibkr (imported lazily:
 when a section's module or entry point is missing it is reported ``available: false`` with the
@@ -186,7 +186,7 @@ def _print_all(doc: dict[str, Any]) -> None:
     for s in doc["sections"].values():
         if s.get("output"):
             console.print(s["output"].rstrip(), markup=False, highlight=False)
-    table = Table(title=f"openclaw bench all ({doc['seconds']:g} s)")
+    table = Table(title=f"openclaw-trading bench all ({doc['seconds']:g} s)")
     for col in ("section", "status", "seconds", "cases"):
         table.add_column(col)
     for name, s in doc["sections"].items():

@@ -25,7 +25,7 @@ socket write comes before that log line (the ``sent`` stamp excludes it) but the
 It is not patched here; ib_async's DEBUG message dumps are guarded by ``isEnabledFor``, and the
 session warns when ``ib_async.client`` is at DEBUG.
 
-Order model mapping (``openclaw.execution.orders.Order``): venue ``"ibkr"``; symbol is the
+Order model mapping (``openclaw.model.orders.Order``): venue ``"ibkr"``; symbol is the
 stock ticker (``AAPL``, SMART-routed in USD) or an IDEALPRO pair as IB's local symbol
 (``EUR.USD``); side buy/sell -> BUY/SELL; qty = shares or base-currency units; a market order
 has no price, a limit order its limit. The venue order id journaled with the ack is
@@ -81,8 +81,10 @@ from openclaw.brokers.pacing import (
     HistoricalPacer,
     message_limit,
 )
-from openclaw.errors import OpenclawError
-from openclaw.execution.orders import (
+from openclaw.feeds.bar_cache import BarCache, CachedBars, CloseMatrix, DailyBars
+from openclaw.journal import Journal, RunStatus
+from openclaw.model.errors import OpenclawError
+from openclaw.model.orders import (
     Order,
     OrderEvent,
     OrderStatus,
@@ -90,8 +92,6 @@ from openclaw.execution.orders import (
     Side,
     VenueAnswer,
 )
-from openclaw.journal import Journal, RunStatus
-from openclaw.strategies.bar_cache import BarCache, CachedBars, CloseMatrix, DailyBars
 
 __all__ = [
     "ANOMALY_RUN_NAME",

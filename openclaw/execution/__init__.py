@@ -3,8 +3,8 @@
 Imports nothing heavy (no ccxt): venue clients live in ``openclaw.execution.venues``.
 """
 
-from openclaw.execution.client_ids import ClientIdFactory, ClientIdParts, parse_client_id
-from openclaw.execution.orders import (
+from openclaw.model.client_ids import ClientIdFactory, ClientIdParts, parse_client_id
+from openclaw.model.orders import (
     FINAL_STATUSES,
     EventKind,
     Fill,

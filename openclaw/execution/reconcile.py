@@ -34,10 +34,10 @@ starts while the venues are being asked, the comparison is discarded and redone.
 fails outright (the journal unreadable, say) is logged and retried; after
 ``alert_after_failures`` in a row a HIGH DISCONNECT alert says reconciliation is not running.
 
-``start_reconciler`` is how ``openclaw run`` and ``openclaw.Session`` set it up (build, baseline,
-background task) and ``Reconciler.finish`` their last word at shutdown; ``openclaw demo`` builds
-its Reconciler before its pipeline and takes the baseline itself. ``summary()`` gives the
-counters all three put in their run summaries.
+``start_reconciler`` is how ``openclaw-trading run`` and ``openclaw.Session`` set it up (build,
+baseline, background task) and ``Reconciler.finish`` their last word at shutdown;
+``openclaw-trading demo`` builds its Reconciler before its pipeline and takes the baseline itself.
+``summary()`` gives the counters all three put in their run summaries.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from openclaw.execution.orders import Order, OrderStatus
 from openclaw.execution.resolver import spare_token
+from openclaw.model.orders import Order, OrderStatus
 
 if TYPE_CHECKING:       # annotations only: openclaw.config imports ReconcileConfig from here
     from openclaw.execution.router import Router
@@ -662,8 +662,8 @@ async def start_reconciler(router: Router, journal: Journal, *,
                            activity: Callable[[], int | None] | None = None,
                            risk: _Risk | None = None) -> Reconciler:
     """A Reconciler with its baseline taken and its background task running: the one setup
-    ``openclaw run``, ``openclaw.Session`` and ``openclaw demo`` share. Call after the
-    journal's open orders are recovered and before any order is sent; ``engine`` is the risk
+    ``openclaw-trading run``, ``openclaw.Session`` and ``openclaw-trading demo`` share. Call after
+    the journal's open orders are recovered and before any order is sent; ``engine`` is the risk
     engine to halt (the gate's). Raises if a venue's starting balance cannot be read."""
     rec = Reconciler(router, journal, config=config, alerter=alerter, engine=engine,
                      activity=activity, risk=risk)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from openclaw.execution.orders import Order, OrderStatus, VenueAnswer
+from openclaw.model.orders import Order, OrderStatus, VenueAnswer
 
 if TYPE_CHECKING:
     from openclaw.execution.router import Router

@@ -21,10 +21,11 @@ from typing import Any
 
 from openclaw.execution.fast.base import RouteDown
 from openclaw.execution.fast.codes import MAYBE, RATE_LIMITED, outcome_of
-from openclaw.execution.orders import Order, OrderStatus, OrderType, VenueAnswer
 from openclaw.execution.ratelimit import TokenBucket
 from openclaw.execution.resolver import OrderResolver
 from openclaw.journal import Journal
+from openclaw.model.orders import Order, OrderStatus, OrderType, VenueAnswer
+from openclaw.model.venues import crypto_venue
 
 log = logging.getLogger("openclaw.execution")
 
@@ -89,6 +90,7 @@ class VenueRoute:
 
     def __init__(self, venue: str, client: Any, bucket: TokenBucket | None = None,
                  timeout_s: float = 3.0, fast: Any = None) -> None:
+        crypto_venue(venue)                 # UnknownVenueError for a venue not in the registry
         self.venue = venue
         self.client = client
         self.bucket = bucket or TokenBucket(rate=10.0, burst=20.0)
@@ -198,13 +200,9 @@ class VenueRoute:
         """The venue's record of ``order``, by client id (works for UNKNOWN orders too)."""
         await self.bucket.acquire()
         self.stats.queries += 1
-        params: dict[str, str]
-        if self.venue == "binance":
-            params = {"origClientOrderId": order.client_id}
-        elif self.venue == "okx":
-            params = {"clOrdId": order.client_id}
-        else:
-            params = {"orderLinkId": order.client_id}
+        param = crypto_venue(self.venue).order_query_param
+        assert param is not None
+        params = {param: order.client_id}
         return await asyncio.wait_for(
             self.client.fetch_order(order.venue_order_id, order.symbol, params), self.timeout_s)
 

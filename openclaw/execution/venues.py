@@ -1,10 +1,10 @@
 """One ccxt async client per venue, pointed at the simulators or the real venue.
 
-ccxt.md section 1: every ``urls['api']`` entry is redirected (keeping its path) so that no call
-can leave for the real host by accident; ``load_markets`` is kept to spot; ccxt's own rate
-limiter is off (it delays every call by 9-52 ms) and replaced by our per-venue buckets; Bybit's
-account probes are preset; ``close()`` does not sleep. Keys come from the environment (or the
-caller) and are never logged.
+docs/venues/ccxt.md section 1: every ``urls['api']`` entry is redirected (keeping its path) so
+that no call can leave for the real host by accident; ``load_markets`` is kept to spot; ccxt's
+own rate limiter is off (it delays every call by 9-52 ms) and replaced by our per-venue buckets;
+Bybit's account probes are preset; ``close()`` does not sleep. Keys come from the environment
+(or the caller) and are never logged.
 """
 
 from __future__ import annotations

@@ -19,9 +19,14 @@ from openclaw._core.merge import MergedBook
 from openclaw.feeds.binance import BinanceFeed
 from openclaw.feeds.bybit import BybitFeed
 from openclaw.feeds.connection import ConnectionConfig, VenueConnection
-from openclaw.feeds.instrument import Instrument
 from openclaw.feeds.okx import OkxFeed
 from openclaw.feeds.state import BookState, FeedCounters
+from openclaw.model.instrument import Instrument
+from openclaw.model.venues import UnknownVenueError
+
+#: the venues this aggregator has a depth feed for (tests/architecture/test_venues.py keeps
+#: it equal to the registry's crypto venues)
+FEED_VENUES = ("binance", "okx", "bybit")
 
 log = logging.getLogger("openclaw.feeds")
 
@@ -140,11 +145,13 @@ class Aggregator:
                 conn = OkxFeed(self.bookset, insts, ep.ws, ep.rest, config=self.config,
                                listener=self._on_book, session=self._session,
                                counters=counters)
-            else:
+            elif venue == "bybit":
                 conn = BybitFeed(self.bookset, insts, ep.ws, category=category,
                                  depth=self.bybit_depth, config=self.config,
                                  listener=self._on_book, session=self._session,
                                  counters=counters)
+            else:       # listed in the registry but without a depth feed here: say so
+                raise UnknownVenueError(venue, FEED_VENUES)
             self.connections.append(conn)
 
     async def start(self) -> None:

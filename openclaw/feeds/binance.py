@@ -1,11 +1,11 @@
 """Binance spot diff-depth feed, synchronised with the REST snapshot as Binance documents it.
 
-Procedure (protocols.md 1.5): buffer stream events; fetch the REST snapshot; refetch if it is
-older than the first buffered event; drop events with ``u <= lastUpdateId``; then apply events
-while ``U <= id + 1`` (an event with ``u <= id`` is stale and ignored, one with ``U > id + 1``
-means events were lost: resync). Because update ids are global per symbol, the same sync can
-read two connections at once: a connection rollover before Binance's 24-hour cut overlaps the
-old and new sockets, and the duplicates are simply stale.
+Procedure (docs/venues/binance.md §1.5): buffer stream events; fetch the REST snapshot; refetch
+if it is older than the first buffered event; drop events with ``u <= lastUpdateId``; then
+apply events while ``U <= id + 1`` (an event with ``u <= id`` is stale and ignored, one with
+``U > id + 1`` means events were lost: resync). Because update ids are global per symbol, the
+same sync can read two connections at once: a connection rollover before Binance's 24-hour cut
+overlaps the old and new sockets, and the duplicates are simply stale.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import orjson
 
 from openclaw._core.book import BookSet
 from openclaw.feeds.connection import BookListener, ConnectionConfig, VenueConnection
-from openclaw.feeds.instrument import Instrument
 from openclaw.feeds.state import BookState, FeedCounters
 from openclaw.feeds.sync import (
     KIND_UPDATE,
@@ -26,6 +25,7 @@ from openclaw.feeds.sync import (
     Reconnect,
     SubscriptionError,
 )
+from openclaw.model.instrument import Instrument
 
 
 class BinanceSync(BookSync):

@@ -14,9 +14,9 @@ import orjson
 
 from openclaw._core.book import BookSet
 from openclaw.feeds.connection import BookListener, ConnectionConfig, VenueConnection
-from openclaw.feeds.instrument import Instrument
 from openclaw.feeds.state import BookState, FeedCounters
 from openclaw.feeds.sync import KIND_SNAPSHOT, BookSync, Send, SubscriptionError
+from openclaw.model.instrument import Instrument
 
 SPOT_ARGS_PER_REQUEST = 10
 

@@ -4,7 +4,7 @@ Continuity is always checked when the frames carry ``seqId``: an update must nam
 applied ``seqId`` as its ``prevSeqId``. The checksum of the top 25 levels is verified on every
 message whose ``checksum`` is not 0 (live OKX has sent 0 since June 2026). A broken chain or a
 checksum mismatch resubscribes for a fresh snapshot. If OKX stops pushing the initial snapshot
-(protocols.md 2.7), updates are buffered and the REST book seeds the chain (2.8).
+(docs/venues/okx.md §2.7), updates are buffered and the REST book seeds the chain (§2.8).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import orjson
 
 from openclaw._core.book import BookSet
 from openclaw.feeds.connection import BookListener, ConnectionConfig, VenueConnection
-from openclaw.feeds.instrument import Instrument
 from openclaw.feeds.state import BookState, FeedCounters
 from openclaw.feeds.sync import (
     KIND_SNAPSHOT,
@@ -25,6 +24,7 @@ from openclaw.feeds.sync import (
     Send,
     SubscriptionError,
 )
+from openclaw.model.instrument import Instrument
 
 
 class OkxSync(BookSync):
@@ -73,7 +73,7 @@ class OkxSync(BookSync):
             self.buffers[book_id].clear()
             return self._apply_checked(book_id, recv_ts)
         if state in (BookState.SYNCING, BookState.RESYNCING):
-            # no pushed snapshot (yet): buffer and seed from REST (protocols.md 2.8)
+            # no pushed snapshot (yet): buffer and seed from REST (docs/venues/okx.md §2.8)
             if dec.last_id < 0:
                 dec.discard()      # an old-format frame without seqId: wait for a snapshot
                 return -1

@@ -1,6 +1,6 @@
 """Replay recorded venue messages through the live sync code (no second parser).
 
-Reads the recording formats of ../shared/data/venues/README.md (text ``.ws``/``.http`` and JSON
+Reads the recording formats of tests/data/venues/README.md (text ``.ws``/``.http`` and JSON
 lines), plain files of one raw venue message per line, and ``.gz``/``.zip`` of those. Frames go
 through the same ``BookSync`` the live feeds use; REST snapshots the sync asks for are served
 from the recording in time order. Binance ``bookTicker`` frames are checked against the rebuilt
@@ -188,9 +188,11 @@ def replay(venue: str, paths: list[Path], category: str = "linear") -> ReplayRes
                 syncs[key] = BinanceSync(bookset, [], counters, auto_units=REPLAY_UNITS)
             elif venue == "okx":
                 syncs[key] = OkxSync(bookset, [], counters, auto_units=REPLAY_UNITS)
-            else:
+            elif venue == "bybit":
                 syncs[key] = BybitSync(bookset, [], counters, auto_units=REPLAY_UNITS,
                                        category=key)
+            else:
+                raise ReplayError(f"no replay decoder for venue {venue!r}")
         return syncs[key]
 
     result = ReplayResult(venue, counters, [])

@@ -2,7 +2,8 @@
 
 A ``BookSync`` turns raw frames into applied books and says what the connection must do next
 (send a frame, fetch a REST snapshot, reconnect) as actions; it never touches a socket. The live
-feed and ``openclaw replay`` drive the same object, so replay exercises exactly the live path.
+feed and ``openclaw-trading replay`` drive the same object, so replay exercises exactly the live
+path.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 
 from openclaw._core.book import BookSet, OrderBook
 from openclaw._core.wire import DepthDecoder
-from openclaw.errors import MessageFormatError, OpenclawError, PriceParseError
-from openclaw.feeds.instrument import Instrument
 from openclaw.feeds.state import BookState, FeedCounters
+from openclaw.model.errors import MessageFormatError, OpenclawError, PriceParseError
+from openclaw.model.instrument import Instrument
 
 log = logging.getLogger("openclaw.feeds")
 

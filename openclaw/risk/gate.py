@@ -24,7 +24,7 @@ import numpy as np
 from openclaw._core.book import OrderBook
 from openclaw._core.risk import BUY, LIMIT, MARKET, REASONS, SELL, RiskEngine, reason_name
 from openclaw._core.triarb import TriArb
-from openclaw.execution.orders import Order, OrderType, Side
+from openclaw.model.orders import Order, OrderType, Side
 from openclaw.risk.limits import RiskIndex
 
 MAX_LEGS = 16

@@ -27,8 +27,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from openclaw._core.book import OrderBook
 from openclaw._core.risk import BUY, LIMIT, REASONS, SELL, RiskEngine, reason_name
-from openclaw.errors import RiskConfigError
-from openclaw.execution.orders import Side
+from openclaw.model.errors import RiskConfigError
+from openclaw.model.orders import Side
 from openclaw.risk.limits import RiskIndex, RiskLimits, build_engine
 
 __all__ = ["QuoteRisk", "RiskVerdict", "equity_limits", "fx_limits", "round_to_tick"]

@@ -26,7 +26,7 @@ TELEGRAM_TOKEN_ENV = "OPENCLAW_TELEGRAM_TOKEN"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Command-line options (shared with ``openclaw sim``)."""
+    """Command-line options (shared with ``openclaw-trading sim``)."""
     p = argparse.ArgumentParser(prog="python -m openclaw.sim", description=__doc__)
     p.add_argument(
         "servers", nargs="*", default=["all"], metavar="SERVER",

@@ -1,6 +1,6 @@
 """Binance spot market-data simulator: diff depth WebSocket streams and the REST depth snapshot.
 
-Serves, on one port (protocols.md §1):
+Serves, on one port (docs/venues/binance.md §1):
 
 * ``/ws/<stream>[/<stream>...]`` raw streams (bare payloads) and ``/ws`` for live subscription;
 * ``/stream?streams=<s1>/<s2>`` combined streams, wrapped ``{"stream":..,"data":..}``;

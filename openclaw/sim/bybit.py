@@ -1,6 +1,6 @@
 """Bybit v5 public order-book simulator: ``/v5/public/spot|linear`` and the REST order book.
 
-Protocol as in protocols.md §3:
+Protocol as in docs/venues/bybit.md §3:
 
 * ``{"op":"subscribe","args":["orderbook.50.BTCUSDT"],"req_id":".."}`` -> one reply per request
   (spot: ``ret_msg:"subscribe"``, ``req_id`` only when sent; linear: ``ret_msg:""`` and

@@ -1,6 +1,6 @@
 """OKX v5 public order-book simulator: ``/ws/v5/public`` and ``GET /api/v5/market/books``.
 
-Protocol as in protocols.md §2:
+Protocol as in docs/venues/okx.md §2:
 
 * JSON ``{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"}]}`` -> one
   ``{"event":"subscribe","arg":..,"connId":..}`` ack per arg (``id`` echoed when sent), errors

@@ -267,7 +267,7 @@ class TelegramSim:
         return {
             "id": self.bot_id,
             "is_bot": True,
-            "first_name": "openclaw sim",
+            "first_name": "openclaw-trading sim",
             "username": "openclaw_sim_bot",
         }
 

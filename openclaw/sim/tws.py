@@ -1,6 +1,6 @@
 """TWS / IB Gateway simulator on 127.0.0.1 for the unmodified ib_async and ib_insync clients.
 
-It speaks the TWS socket API (``../shared/tws.md``): the ``API\\0`` hello, version negotiation
+It speaks the TWS socket API (``docs/venues/ibkr.md``): the ``API\\0`` hello, version negotiation
 (``min(client max, 178)``: 178 for ib_async, 176 for ib_insync), startApi, and the messages those
 clients use for accounts, positions, contract details, daily historical bars, live quotes and
 orders.  State (cash, positions, orders, executions, the next order id of every clientId) lives in
@@ -1512,7 +1512,7 @@ async def start_tws(**kwargs: Any) -> TwsSim:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Command-line options of ``python -m openclaw.sim.tws`` (and ``openclaw sim tws``)."""
+    """Command-line options of ``python -m openclaw.sim.tws`` (and ``openclaw-trading sim tws``)."""
     p = argparse.ArgumentParser(
         prog="python -m openclaw.sim.tws", description="TWS gateway simulator"
     )

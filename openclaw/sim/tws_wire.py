@@ -3,7 +3,7 @@
 Framing (both directions after the hello): a 4-byte big-endian length, then NUL-terminated UTF-8
 text fields.  The client hello is the raw ``API\\0`` followed by one framed ``v<min>..<max>``
 string.  Encoders here build the server -> client messages the simulator sends, laid out for the
-negotiated server version (see ``../shared/tws.md`` §4/§6): faProfile below 177,
+negotiated server version (see ``docs/venues/ibkr.md`` §4/§6): faProfile below 177,
 pendingPriceRevision from 178, the error's advancedOrderRejectJson from 166.
 """
 

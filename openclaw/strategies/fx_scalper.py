@@ -38,9 +38,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from openclaw._core.risk import BUY, REASON_NAMES, SELL
 from openclaw._core.stageclock import StageClock
-from openclaw.errors import OpenclawError
-from openclaw.execution.client_ids import ClientIdFactory
-from openclaw.execution.orders import Side
+from openclaw.model.client_ids import ClientIdFactory
+from openclaw.model.errors import OpenclawError
+from openclaw.model.orders import Side
 from openclaw.risk.quotes import QuoteRisk, fx_limits
 
 __all__ = [

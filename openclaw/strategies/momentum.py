@@ -41,11 +41,11 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from openclaw.brokers.pacing import OrderPacer
-from openclaw.errors import OpenclawError
-from openclaw.execution.orders import OrderStatus, Side
+from openclaw.feeds.bar_cache import BarsProvider, CloseMatrix
+from openclaw.model.errors import OpenclawError
+from openclaw.model.orders import OrderStatus, Side
 from openclaw.risk.quotes import QuoteRisk, RiskVerdict, equity_limits, round_to_tick
 from openclaw.schedule import RunContext, run_client_id
-from openclaw.strategies.bar_cache import BarsProvider, CloseMatrix
 
 __all__ = [
     "AccountSnapshot",

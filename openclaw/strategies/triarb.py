@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING
 
 from openclaw._core.stageclock import StageClock
 from openclaw._core.triarb import TriArb
-from openclaw.execution.client_ids import ClientIdFactory
-from openclaw.execution.orders import Order, OrderStatus, OrderType, Side
 from openclaw.execution.router import Router
 from openclaw.feeds.aggregator import Aggregator
+from openclaw.model.client_ids import ClientIdFactory
+from openclaw.model.orders import Order, OrderStatus, OrderType, Side
 from openclaw.risk.gate import ArbCheck, RiskGate
 
 if TYPE_CHECKING:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TypeVar
+
+from support.aio import deadline
 
 T = TypeVar("T")
 
@@ -13,13 +15,7 @@ TOKEN = "987654321:AAHsimSECRETsimSECRETsimSECRET_x-y"
 CHAT = "424242"
 
 
-def run(fn: Callable[[], Awaitable[T]], timeout: float = 15.0) -> T:
-    """Run one async test body with a hard timeout."""
-
-    async def guarded() -> T:
-        return await asyncio.wait_for(fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(15.0)
 
 
 async def wait_for(pred: Callable[[], bool], timeout: float = 5.0) -> None:

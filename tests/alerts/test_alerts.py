@@ -9,7 +9,7 @@ import time
 import pytest
 
 from openclaw.alerts import Alerter, AlertKind, Priority, TelegramSink
-from openclaw.errors import AlertConfigError
+from openclaw.model.errors import AlertConfigError
 from openclaw.sim.telegram import TelegramSim
 
 from .helpers import CHAT, TOKEN, run, wait_for

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from openclaw.alerts import CHAT_ENV, TOKEN_ENV, Alerter, AlertKind, TelegramSink, WebhookSink
-from openclaw.errors import AlertConfigError, AlertDeliveryError
+from openclaw.model.errors import AlertConfigError, AlertDeliveryError
 from openclaw.sim.telegram import TelegramSim
 
 from .helpers import CHAT, TOKEN, run, wait_for

@@ -1,4 +1,5 @@
-"""``openclaw bench all|compare|pipeline|risk`` (quick settings; speed itself is not asserted)."""
+"""``openclaw-trading bench all|compare|pipeline|risk`` (quick settings; speed itself is not
+asserted)."""
 
 from __future__ import annotations
 
@@ -164,8 +165,8 @@ def test_bench_all_is_not_ok_when_a_section_is_unavailable(
 @pytest.mark.parametrize("argv", [["bench", "ibkr"], ["ibkr", "bench"]])
 def test_bench_ibkr_is_the_ibkr_bench_and_fails_on_failure(
         argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """``openclaw bench ibkr`` runs the same harness as ``openclaw ibkr bench`` and both exit
-    1 when it reports a failed check (the harness itself runs in the suite test above)."""
+    """``openclaw-trading bench ibkr`` runs the same harness as ``openclaw-trading ibkr bench`` and
+    both exit 1 when it reports a failed check (the harness itself runs in the suite test above)."""
     from typer.testing import CliRunner
 
     import openclaw.bench.ibkr as ibkr_bench

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 pytest.importorskip("ib_async")
 
-from openclaw.execution.orders import Order  # noqa: E402
+from support.aio import deadline
+
+from openclaw.model.orders import Order  # noqa: E402
 
 _ids = itertools.count(1)
 
 
-def run(coro_fn: Callable[[], Awaitable[Any]], timeout: float = 50.0) -> Any:
-    """Run one async test body with a hard deadline."""
-
-    async def guarded() -> Any:
-        return await asyncio.wait_for(coro_fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(50.0)
 
 
 async def wait_until(cond: Callable[[], bool], timeout: float = 10.0, step: float = 0.01) -> None:

@@ -1,4 +1,5 @@
-"""``openclaw ibkr ...`` and ``openclaw schedule status`` end to end (subprocess, simulator)."""
+"""``openclaw-trading ibkr ...`` and ``openclaw-trading schedule status`` end to end (subprocess,
+simulator)."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ import pytest
 from ib_async import LimitOrder, MarketOrder
 
 from openclaw.brokers.ibkr import IbkrSession
-from openclaw.execution.orders import Order
 from openclaw.journal import Journal
+from openclaw.model.orders import Order
 
 
 def _session(tmp_path: object) -> IbkrSession:
@@ -96,7 +96,7 @@ def test_bench_pins_the_simulator_away_from_the_client() -> None:
 
 
 def test_bench_suite_runs_the_ibkr_section_quickly() -> None:
-    """``openclaw bench all --quick`` calls ``run_ibkr_bench(quick=True, json_out=False)``:
+    """``openclaw-trading bench all --quick`` calls ``run_ibkr_bench(quick=True, json_out=False)``:
     it runs, reports correctness, and stays well inside the suite's 2-minute budget."""
     from openclaw.bench.suite import SECTIONS, run_section
 

@@ -11,12 +11,12 @@ import pytest
 
 from openclaw.brokers.ibkr import IbkrSession
 from openclaw.brokers.pacing import Backoff, HistoricalLimits
-from openclaw.execution.orders import Order, OrderStatus
+from openclaw.feeds.bar_cache import BarCache
 from openclaw.ibkr_app import run_momentum
 from openclaw.journal import Journal, RunStatus
+from openclaw.model.orders import Order, OrderStatus
 from openclaw.schedule import run_order_prefix
 from openclaw.sim import tws  # a broken simulator must fail, not skip
-from openclaw.strategies.bar_cache import BarCache
 from openclaw.strategies.momentum import MomentumConfig, plan_from_closes
 from tests.brokers.conftest import run, wait_until
 

@@ -11,8 +11,8 @@ import pytest
 
 from openclaw.brokers.ibkr import IbkrSession
 from openclaw.brokers.pacing import Backoff, HistoricalLimits
-from openclaw.execution.orders import EventKind, Order, OrderEvent, OrderStatus
 from openclaw.journal import Journal
+from openclaw.model.orders import EventKind, Order, OrderEvent, OrderStatus
 from openclaw.sim import tws  # a broken simulator must fail, not skip
 from tests.brokers.conftest import order, run, wait_until
 

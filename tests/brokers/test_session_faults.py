@@ -13,8 +13,8 @@ import pytest
 
 from openclaw.brokers.ibkr import ANOMALY_RUN_NAME, IbkrError, IbkrSession
 from openclaw.brokers.pacing import Backoff
-from openclaw.execution.orders import OrderStatus
 from openclaw.journal import Journal, RunStatus
+from openclaw.model.orders import OrderStatus
 from openclaw.sim import tws
 from tests.brokers.conftest import order, run, wait_until
 

@@ -1,4 +1,4 @@
-"""``openclaw bench feed`` (micro-benchmark and ``--load``): output shape and failure paths.
+"""``openclaw-trading bench feed`` (micro-benchmark and ``--load``): output shape and failure paths.
 
 Figures are never asserted here (they are benchmark results, not test outcomes); what is tested
 is that the tool runs the live code path end to end, checks its books and reports honestly.

@@ -1,4 +1,4 @@
-"""``openclaw sim``: the simulators as a standalone process, driven by a real client."""
+"""``openclaw-trading sim``: the simulators as a standalone process, driven by a real client."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def test_sim_rejects_a_bad_option() -> None:
 
 
 def test_sim_selection_port_and_credentials() -> None:
-    """``openclaw sim okx --port P --key K --secret S --passphrase X``: only OKX, on port P,
+    """``openclaw-trading sim okx --port P --key K --secret S --passphrase X``: only OKX, on port P,
     accepting K/S/X and refusing the default test key (OKX's 50113-family auth errors)."""
     import ccxt.async_support as ccxt_async  # noqa: F401  (ccxt is a test dependency)
 
@@ -135,7 +135,7 @@ def test_sim_selection_port_and_credentials() -> None:
 
 
 def test_sim_tws_and_telegram_serve_real_clients() -> None:
-    """``openclaw sim tws telegram``: ib_async connects to the gateway; the Bot API fake
+    """``openclaw-trading sim tws telegram``: ib_async connects to the gateway; the Bot API fake
     answers sendMessage for the test token."""
     import aiohttp
     from ib_async import IB

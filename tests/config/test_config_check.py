@@ -1,5 +1,6 @@
-"""``openclaw config check FILE`` validates exactly what ``openclaw run FILE`` accepts: crypto
-and IBKR files, every error at once with its path, exit 2 on a bad file (as ``run``)."""
+"""``openclaw-trading config check FILE`` validates exactly what ``openclaw-trading run FILE``
+accepts: crypto and IBKR files, every error at once with its path, exit 2 on a bad file (as
+``run``)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """``[journal] synchronous``: validated, resolved per use (FULL when orders reach a live venue,
-NORMAL when every order is simulated), honoured by ``openclaw run`` and ``openclaw demo``."""
+NORMAL when every order is simulated), honoured by ``openclaw-trading run`` and ``openclaw-trading
+demo``."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from bookcheck import assert_book_matches, snapshot_state
 from refbook import RefBook
 
 from openclaw import OrderBook
-from openclaw.errors import BookError, PriceParseError
+from openclaw.model.errors import BookError, PriceParseError
 
 
 def book_with(bids, asks=(), capacity=2, tick="1", lot="1") -> OrderBook:

@@ -20,7 +20,7 @@ from numfmt import STYLES, float_safe, plain, render
 from refbook import RefBook, RefCapacityError, RefLevelFormatError, RefParseError
 
 from openclaw import OrderBook
-from openclaw.errors import CapacityError, LevelFormatError, PriceParseError
+from openclaw.model.errors import CapacityError, LevelFormatError, PriceParseError
 
 TICKS = ["0.01", "0.5", "0.00001", "1", "0.25", "5", "0.001"]
 LOTS = ["0.00001", "0.001", "1", "0.1", "0.00000001", "2.5"]

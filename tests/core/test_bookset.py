@@ -13,11 +13,11 @@ from bookcheck import assert_book_matches, snapshot_state
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from numfmt import plain
-from openclaw._core.book import BookSet
 from refbook import RefBook
 
 from openclaw import OrderBook
-from openclaw.errors import BookError, CapacityError, OpenclawError, PriceParseError
+from openclaw._core.book import BookSet
+from openclaw.model.errors import BookError, CapacityError, OpenclawError, PriceParseError
 
 SYNCING, LIVE, STALE, RESYNCING = 0, 1, 2, 3
 

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from openclaw._core.merge import MergedBook
 from refbook import RefBook
 from refmerge import RefMerged
 
 from openclaw import OrderBook
+from openclaw._core.merge import MergedBook
 
 VENUE_TICKS = ["0.01", "0.1", "0.005", "0.05", "0.5"]
 VENUE_LOTS = ["0.001", "0.01", "1", "0.00001", "0.5"]
@@ -216,7 +216,7 @@ def test_tie_rule_largest_size_then_lowest_index() -> None:
 
 
 def test_bad_venue_index_and_dimensions() -> None:
-    from openclaw.errors import CapacityError
+    from openclaw.model.errors import CapacityError
 
     a = OrderBook(tick_size="0.01", lot_size="0.001", capacity=4)
     b = OrderBook(tick_size="0.1", lot_size="1", capacity=4)

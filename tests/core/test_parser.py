@@ -20,7 +20,7 @@ from numfmt import STYLES, float_safe, plain, render
 from refbook import RefBook, RefParseError
 
 from openclaw import OrderBook
-from openclaw.errors import BookError, LevelFormatError, OpenclawError, PriceParseError
+from openclaw.model.errors import BookError, LevelFormatError, OpenclawError, PriceParseError
 
 TICK = "0.01"
 LOT = "0.00001"

@@ -7,10 +7,10 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openclaw._core.triarb import TriArb
 from reftriarb import RefMarket, find
 
 from openclaw import OrderBook, find_arbitrage
+from openclaw._core.triarb import TriArb
 
 FEES = {"binance": 10.0, "okx": 8.0, "bybit": 10.0}
 

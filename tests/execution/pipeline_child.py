@@ -25,8 +25,8 @@ from openclaw.execution.router import Router, VenueRoute
 from openclaw.execution.venues import Credentials, make_client
 from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
 from openclaw.feeds.connection import ConnectionConfig
-from openclaw.feeds.instrument import Instrument
 from openclaw.journal import Journal
+from openclaw.model.instrument import Instrument
 from openclaw.strategies.triarb import ArbPipeline
 
 FEES_BPS = {"binance": 10.0, "okx": 10.0, "bybit": 10.0}

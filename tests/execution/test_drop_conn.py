@@ -9,8 +9,6 @@ Telegram server. Also: how ccxt classifies such errors, and that the Router trea
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import pytest
 
 ccxt = pytest.importorskip("ccxt")
 
+from support.aio import deadline  # noqa: E402
 from test_faults_e2e import (  # noqa: E402
     assert_true_state,
     env,
@@ -27,21 +26,17 @@ from test_faults_e2e import (  # noqa: E402
     one_arbitrage,
 )
 
-from openclaw.execution.client_ids import ClientIdFactory  # noqa: E402
-from openclaw.execution.orders import Order, OrderStatus  # noqa: E402
 from openclaw.execution.router import Router, VenueRoute  # noqa: E402
 from openclaw.execution.venues import Credentials, make_client  # noqa: E402
 from openclaw.journal import Journal  # noqa: E402
+from openclaw.model.client_ids import ClientIdFactory  # noqa: E402
+from openclaw.model.orders import Order, OrderStatus  # noqa: E402
 from openclaw.sim import start_simulators  # noqa: E402
 
 VENUES = ("binance", "okx", "bybit")
 
 
-def run(coro_fn: Callable[[], Awaitable[Any]], timeout: float = 120.0) -> Any:
-    async def guarded() -> Any:
-        return await asyncio.wait_for(coro_fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(120.0)
 
 
 async def _venue_orders(sims: Any, venue: str, cid: str) -> list[dict[str, Any]]:

@@ -33,13 +33,14 @@ pytest.importorskip("ccxt")
 
 import aiohttp  # noqa: E402
 from pipeline_child import Harness, build, sim_spec  # noqa: E402
+from support.aio import deadline
 
 from openclaw.alerts import Alerter, TelegramSink  # noqa: E402
-from openclaw.execution.orders import Order, OrderStatus  # noqa: E402
 from openclaw.execution.reconcile import ReconcileConfig  # noqa: E402
 from openclaw.execution.router import Router, VenueRoute  # noqa: E402
 from openclaw.execution.venues import Credentials, make_client  # noqa: E402
 from openclaw.journal import Journal  # noqa: E402
+from openclaw.model.orders import Order, OrderStatus  # noqa: E402
 from openclaw.sim import start_simulators  # noqa: E402
 from openclaw.sim.telegram import TelegramSim  # noqa: E402
 
@@ -48,11 +49,7 @@ CHAT = "77"
 CHILD = Path(__file__).with_name("pipeline_child.py")
 
 
-def run(coro_fn: Callable[[], Any], timeout: float = 120.0) -> Any:
-    async def guarded() -> Any:
-        return await asyncio.wait_for(coro_fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(120.0)
 
 
 async def until(pred: Callable[[], bool], timeout: float, what: str) -> None:
@@ -257,7 +254,7 @@ def test_rate_limit_rejects_backs_off_and_never_duplicates(tmp_path: Path, venue
     the back-off never leaves the process; after it, the next one fills, exactly once."""
 
     async def body() -> None:
-        from openclaw.execution.client_ids import ClientIdFactory
+        from openclaw.model.client_ids import ClientIdFactory
 
         sims = await start_simulators(seed=5, rate=20)
         journal = await Journal.open(tmp_path / "journal.sqlite", synchronous="NORMAL")

@@ -23,10 +23,9 @@ pytest.importorskip("ccxt")
 
 import aiohttp  # noqa: E402
 from pipeline_child import build, sim_spec  # noqa: E402
+from support.aio import deadline
 
 from openclaw.alerts import Alerter, TelegramSink  # noqa: E402
-from openclaw.execution.client_ids import ClientIdFactory  # noqa: E402
-from openclaw.execution.orders import Order, OrderStatus  # noqa: E402
 from openclaw.execution.ratelimit import TokenBucket  # noqa: E402
 from openclaw.execution.reconcile import (  # noqa: E402
     AssetTolerance,
@@ -37,6 +36,8 @@ from openclaw.execution.reconcile import (  # noqa: E402
 from openclaw.execution.router import Router, VenueRoute  # noqa: E402
 from openclaw.execution.venues import Credentials, make_client  # noqa: E402
 from openclaw.journal import Journal  # noqa: E402
+from openclaw.model.client_ids import ClientIdFactory  # noqa: E402
+from openclaw.model.orders import Order, OrderStatus  # noqa: E402
 from openclaw.risk import ACTIVE, HALTED, InstrumentLimits, RiskLimits, VenueLimits  # noqa: E402
 from openclaw.risk import build_engine as build_risk  # noqa: E402
 from openclaw.sim import start_simulators  # noqa: E402
@@ -47,11 +48,7 @@ TOKEN = "123456:AAreconcileTokenForTheFakeServer00001"
 CHAT = "99"
 
 
-def run(coro_fn: Callable[[], Any], timeout: float = 90.0) -> Any:
-    async def guarded() -> Any:
-        return await asyncio.wait_for(coro_fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(90.0)
 
 
 async def until(pred: Callable[[], bool], timeout: float, what: str) -> None:
@@ -620,7 +617,7 @@ def live_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_openclaw_run_reconciles_and_halts_on_a_moved_balance(tmp_path: Path,
                                                               live_env: None) -> None:
-    """``openclaw run`` (run_config, in process) reconciles from its start: money moved at a
+    """``openclaw-trading run`` (run_config, in process) reconciles from its start: money moved at a
     venue behind its back -> HALT alert at the Telegram server, and the run summary says
     halted (not ok)."""
     from openclaw.config import load_config

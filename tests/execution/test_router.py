@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,21 +9,19 @@ import pytest
 
 pytest.importorskip("ccxt")
 
-from openclaw.execution.client_ids import ClientIdFactory  # noqa: E402
-from openclaw.execution.orders import Order, OrderStatus  # noqa: E402
+from support.aio import deadline
+
 from openclaw.execution.router import Router, VenueRoute  # noqa: E402
 from openclaw.execution.venues import Credentials, make_client  # noqa: E402
 from openclaw.journal import Journal  # noqa: E402
+from openclaw.model.client_ids import ClientIdFactory  # noqa: E402
+from openclaw.model.orders import Order, OrderStatus  # noqa: E402
 from openclaw.sim import start_simulators  # noqa: E402
 
 VENUES = ("binance", "okx", "bybit")
 
 
-def run(coro_fn, timeout: float = 40.0):  # noqa: ANN001, ANN201
-    async def guarded():  # noqa: ANN202
-        return await asyncio.wait_for(coro_fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(40.0)
 
 
 async def _setup(tmp: Path, timeout_s: float = 2.0):  # noqa: ANN202

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TypeVar
+
+from support.aio import deadline
 
 from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
 from openclaw.feeds.connection import ConnectionConfig
-from openclaw.feeds.instrument import Instrument
 from openclaw.feeds.state import BookState
+from openclaw.model.instrument import Instrument
 from openclaw.sim import Simulators, start_simulators
 
 T = TypeVar("T")
 
 
-def run(fn: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
-    async def guarded() -> T:
-        return await asyncio.wait_for(fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(30.0)
 
 
 def instruments_of(sims: Simulators, venues: tuple[str, ...] = ("binance", "okx", "bybit")

@@ -141,7 +141,7 @@ def test_unknown_symbol_is_a_clear_error(venue: str, ) -> None:
     async def body() -> None:
         from livelib import FAST, endpoints_of
 
-        from openclaw.feeds.instrument import Instrument
+        from openclaw.model.instrument import Instrument
         from openclaw.sim import start_simulators
 
         sims: Simulators = await start_simulators(seed=3, rate=20)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from ib_async import IB
+from support.aio import deadline
 
 from openclaw.sim.tws import TwsSim, start_tws
 
@@ -21,13 +22,7 @@ T = TypeVar("T")
 logging.getLogger("ib_async").setLevel(logging.CRITICAL)
 
 
-def run(fn: Callable[[], Awaitable[T]], timeout: float = 40.0) -> T:
-    """Run one async test body with a hard timeout (pytest-asyncio is not installed)."""
-
-    async def guarded() -> T:
-        return await asyncio.wait_for(fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(40.0)
 
 
 @asynccontextmanager

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import TypeVar
 
 from openclaw.execution import ClientIdFactory, Order, OrderType, Side
@@ -12,13 +12,12 @@ from openclaw.execution import ClientIdFactory, Order, OrderType, Side
 T = TypeVar("T")
 
 
-def run(fn: Callable[[], Awaitable[T]], timeout: float = 20.0) -> T:
-    """Run one async test body with a hard timeout."""
+# children started by the kill -9 tests import this module from its own folder: the shared
+# harness (tests/support) is found through the tests folder
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.aio import deadline  # noqa: E402
 
-    async def guarded() -> T:
-        return await asyncio.wait_for(fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(20.0)
 
 
 _IDS = ClientIdFactory()

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openclaw.errors import ClientIdError
-from openclaw.execution.client_ids import (
+from openclaw.model.client_ids import (
     MAX_ATTEMPT,
     MAX_LEG,
     MAX_OPPORTUNITY,
@@ -18,6 +17,7 @@ from openclaw.execution.client_ids import (
     new_session,
     parse_client_id,
 )
+from openclaw.model.errors import ClientIdError
 
 # the venues' documented rules, written out here independently of the module
 OKX_CLORDID = re.compile(r"[A-Za-z0-9]{1,32}")

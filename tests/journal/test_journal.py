@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from openclaw.errors import (
+from openclaw.execution import EventKind, Order, OrderEvent, OrderStatus, VenueAnswer
+from openclaw.journal import Journal, RunStatus
+from openclaw.model.errors import (
     DuplicateClientIdError,
     DuplicateFillError,
     JournalClosedError,
     JournalError,
 )
-from openclaw.execution import EventKind, Order, OrderEvent, OrderStatus, VenueAnswer
-from openclaw.journal import Journal, RunStatus
 
 from .helpers import make_order, run
 

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openclaw.errors import OrderFieldError, OrderStateError, OverfillError
 from openclaw.execution import (
     EventKind,
     Order,
@@ -19,6 +18,7 @@ from openclaw.execution import (
     OrderStatus,
     VenueAnswer,
 )
+from openclaw.model.errors import OrderFieldError, OrderStateError, OverfillError
 
 from .helpers import make_order
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from openclaw.errors import DuplicateClientIdError, JournalClosedError, JournalError
 from openclaw.execution import Order
 from openclaw.journal import Journal, JournalBusyError
+from openclaw.model.errors import DuplicateClientIdError, JournalClosedError, JournalError
 
 from .helpers import make_order, run
 

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from openclaw._core.stageclock import StageClock
 
-from openclaw.errors import CapacityError
+from openclaw._core.stageclock import StageClock
 from openclaw.latency import latency_report
+from openclaw.model.errors import CapacityError
 
 
 def test_ring_keeps_the_last_events() -> None:

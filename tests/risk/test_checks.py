@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from openclaw import OrderBook
-from openclaw.errors import RiskError
+from openclaw.model.errors import RiskError
 from openclaw.risk import (
     ACTIVE,
     BUY,

@@ -21,9 +21,9 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from openclaw.execution.orders import Order, OrderType, Side
 from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
-from openclaw.feeds.instrument import Instrument
+from openclaw.model.instrument import Instrument
+from openclaw.model.orders import Order, OrderType, Side
 from openclaw.risk.gate import RiskGate
 from openclaw.risk.limits import InstrumentLimits, RiskLimits, VenueLimits, build_engine
 from openclaw.strategies.triarb import ArbPipeline

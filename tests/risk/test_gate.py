@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from openclaw import OrderBook
-from openclaw.execution.orders import Order
+from openclaw.model.orders import Order
 from openclaw.risk.gate import RiskGate
 from openclaw.risk.limits import InstrumentLimits, RiskLimits, VenueLimits, build_engine
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from openclaw import OrderBook
-from openclaw.errors import OpenclawError, RiskConfigError
+from openclaw.model.errors import OpenclawError, RiskConfigError
 from openclaw.risk import BUY, RiskEngine, RiskLimits, build_engine, load_limits
 
 INT64_MAX = 2**63 - 1

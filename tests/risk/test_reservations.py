@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openclaw import OrderBook
-from openclaw.execution.orders import Order, OrderStatus, VenueAnswer
+from openclaw.model.orders import Order, OrderStatus, VenueAnswer
 from openclaw.risk.gate import RiskGate
 from openclaw.risk.limits import InstrumentLimits, RiskLimits, VenueLimits, build_engine
 

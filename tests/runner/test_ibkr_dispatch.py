@@ -1,5 +1,5 @@
-"""``openclaw run`` on an IBKR file: each filled strategy section starts through its entry point;
-a missing module or entry point is a listed configuration error (exit 2), never a skip."""
+"""``openclaw-trading run`` on an IBKR file: each filled strategy section starts through its entry
+point; a missing module or entry point is a listed configuration error (exit 2), never a skip."""
 
 from __future__ import annotations
 

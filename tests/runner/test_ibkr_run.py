@@ -1,4 +1,4 @@
-"""``openclaw run`` on IBKR files against the built-in TWS simulator (``[ibkr]`` without a
+"""``openclaw-trading run`` on IBKR files against the built-in TWS simulator (``[ibkr]`` without a
 port): the FX scalper ends at ``--seconds`` with a latency report, every order final and the
 journal consistent; the weekly momentum scheduler catches up a slot missed within its grace,
 executes it exactly once, and a second run does not execute it again."""
@@ -83,7 +83,7 @@ def test_fx_ignore_window_is_for_the_simulator_only() -> None:
 
 
 def test_ibkr_fx_cli_reads_ignore_window_from_the_file(tmp_path: Path) -> None:
-    """``openclaw ibkr fx --config`` accepts the key too, and refuses it with --port."""
+    """``openclaw-trading ibkr fx --config`` accepts the key too, and refuses it with --port."""
     from openclaw.config import ConfigError
     from openclaw.ibkr_app import cli_fx
 

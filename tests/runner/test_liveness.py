@@ -3,7 +3,7 @@ depth feeds and the trading REST APIs: it keeps trading after the faults stop, e
 no order and its venues' balances equal the starting balances plus the journal's fills.
 
 Real sockets and processes throughout (``openclaw.bench.soak``): the simulators are one process,
-the engine (``openclaw run`` on a ``mode = "live"`` file) another.
+the engine (``openclaw-trading run`` on a ``mode = "live"`` file) another.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from openclaw.errors import DuplicateClientIdError
 from openclaw.journal import Journal, RunStatus
+from openclaw.model.errors import DuplicateClientIdError
 from openclaw.schedule import (
     RunContext,
     ScheduleError,

@@ -10,23 +10,18 @@ import asyncio
 import binascii
 import json
 import struct
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import aiohttp
+from support.aio import deadline
 from websockets.asyncio.client import ClientConnection
 
 T = TypeVar("T")
 
 
-def run(fn: Callable[[], Awaitable[T]], timeout: float = 20.0) -> T:
-    """Run one async test body with a hard timeout (pytest-asyncio is not installed)."""
-
-    async def guarded() -> T:
-        return await asyncio.wait_for(fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(20.0)
 
 
 async def recv_json(ws: ClientConnection, timeout: float = 3.0) -> Any:
@@ -142,7 +137,7 @@ def _first_mismatch(got: list[Any], want: list[Any], side: str) -> str:
 
 
 def okx_crc_signed(bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> int:
-    """OKX book checksum computed from the client's own book (protocols.md §2.6).
+    """OKX book checksum computed from the client's own book (docs/venues/okx.md §2.6).
 
     Written separately from the simulator: binascii + struct for the signed conversion.
     """

@@ -27,7 +27,9 @@ from openclaw.sim import BinanceSim, MarketClock, SyntheticMarket, start_simulat
 async def _sync_book(
     ws: Any, rest: str, symbol: str, events: asyncio.Queue[dict[str, Any]]
 ) -> tuple[PlainBook, int, int]:
-    """The documented procedure (protocols.md §1.5); returns (book, last u, snapshots fetched)."""
+    """The documented procedure (docs/venues/binance.md §1.5).
+
+    Returns (book, last u, snapshots fetched)."""
     first = await events.get()
     buffered = [first]
     fetched = 0

@@ -25,7 +25,7 @@ from websockets.asyncio.client import connect
 from openclaw.sim import MarketClock, OkxSim, SyntheticMarket, okx_checksum
 
 RECORDING = (
-    Path(__file__).resolve().parents[3] / "shared/data/venues/okx/okx_books_BTC-USDT_2022.ws"
+    Path(__file__).resolve().parents[1] / "data/venues/okx/okx_books_BTC-USDT_2022.ws"
 )
 
 
@@ -46,8 +46,8 @@ def test_checksum_helpers_agree_with_the_documented_examples() -> None:
 
 
 def test_client_crc_reproduces_the_real_2022_recording() -> None:
-    if not RECORDING.exists():
-        pytest.skip("shared recording not present")
+    if not RECORDING.is_file():
+        pytest.fail(f"recorded venue data missing at {RECORDING}", pytrace=False)
     book = PlainBook()
     checked = 0
     for line in RECORDING.read_text().splitlines():
@@ -120,7 +120,7 @@ def test_zero_checksum_mode_is_the_live_default() -> None:
 
 
 def test_rest_seeded_flow_without_initial_snapshot() -> None:
-    """protocols.md §2.8: no WS snapshot; seed from REST and chain by prevSeqId."""
+    """docs/venues/okx.md §2.8: no WS snapshot; seed from REST and chain by prevSeqId."""
 
     async def body() -> None:
         async with OkxSim(rate=50, initial_snapshot=False, checksum="real") as sim:

@@ -1,4 +1,4 @@
-"""Helpers for driving the real ccxt async clients against the simulators (ccxt.md §1).
+"""Helpers for driving the real ccxt async clients against the simulators (docs/venues/ccxt.md §1).
 
 Written against ccxt's public configuration only; nothing here imports the simulators' matching
 or signing code, so a bug there is not mirrored on the client side.
@@ -6,7 +6,6 @@ or signing code, so a bug there is not mirrored on the client side.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import ccxt.async_support as ccxt
+from support.aio import deadline
 
 T = TypeVar("T")
 
@@ -25,13 +25,7 @@ VENUES = ("binance", "okx", "bybit")
 SYMBOL = "BTC/USDT"
 
 
-def run(fn: Callable[[], Awaitable[T]], timeout: float = 20.0) -> T:
-    """Run one async test body with a hard timeout (pytest-asyncio is not installed)."""
-
-    async def guarded() -> T:
-        return await asyncio.wait_for(fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(20.0)
 
 
 def local_urls(venue: str, base: str) -> dict[str, str]:
@@ -54,7 +48,7 @@ def make_client(
     timeout_ms: int = 5000,
     options: dict[str, Any] | None = None,
 ) -> Any:
-    """A ccxt async client configured as ccxt.md §1 says (spot only, rate limiter off)."""
+    """A ccxt async client configured as docs/venues/ccxt.md §1 says (spot, rate limiter off)."""
     config: dict[str, Any] = {
         "apiKey": api_key,
         "secret": secret,

@@ -57,7 +57,7 @@ ACCOUNT = {
 async def raw_signed(
     venue: str, base: str, key: str = API_KEY, secret: str = SECRET, ts: int | None = None
 ) -> tuple[int, Any]:
-    """GET the account endpoint signed the way ccxt.md §3 describes (independent of ccxt)."""
+    """GET the account endpoint signed as docs/venues/ccxt.md §3 describes (without ccxt)."""
     ts = int(time.time() * 1000) if ts is None else ts
     path, _, query = ACCOUNT[venue].partition("?")
     headers: dict[str, str] = {}
@@ -146,7 +146,7 @@ def test_signature_failures_get_the_venue_errors(venue: str) -> None:
             status, code = EXPECTED[venue]["missing"]
             assert r.status == status
             assert code_of(venue, json.loads(await r.text())) == code
-        # HTTP status and code of each case, with requests signed here per ccxt.md §3
+        # HTTP status and code of each case, with requests signed here per docs/venues/ccxt.md §3
         now = int(time.time() * 1000)
         for case, kw in (
             ("sign", {"secret": "x"}),

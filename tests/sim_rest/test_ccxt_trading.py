@@ -176,7 +176,7 @@ def test_resting_order_by_client_id_and_duplicates(venue: str) -> None:
         ]
         truth = await assert_balances_match(env)
         assert truth["USDT"]["locked"] == price * Decimal("0.01")
-        if venue == "bybit":  # ccxt.md §2: the unified param is not mapped (orderId=None)
+        if venue == "bybit":  # docs/venues/ccxt.md §2: unified param not mapped (orderId=None)
             with pytest.raises(ccxt.OrderNotFound):
                 await ex.fetch_order(None, SYMBOL, {"clientOrderId": cid})
         by_cid = await ex.fetch_order(None, SYMBOL, cid_params(venue, cid))

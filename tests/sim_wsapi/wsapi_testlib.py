@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import ccxt.async_support as ccxt
 import websockets
+from support.aio import deadline
 
 T = TypeVar("T")
 
@@ -30,13 +30,7 @@ WS_KEY = {"binance": "ws_api", "okx": "ws_private", "bybit": "ws_trade"}
 SYMBOL = {"binance": "BTCUSDT", "okx": "BTC-USDT", "bybit": "BTCUSDT"}
 
 
-def run(fn: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
-    """Run one async test body with a hard timeout."""
-
-    async def guarded() -> T:
-        return await asyncio.wait_for(fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(30.0)
 
 
 def now_ms() -> int:
@@ -178,7 +172,7 @@ async def best(base: str, symbol: str) -> tuple[Decimal, Decimal]:
 
 
 def make_ccxt(venue: str, base: str) -> Any:
-    """A ccxt async client pointed at the simulator (as ccxt.md §1 describes)."""
+    """A ccxt async client pointed at the simulator (as docs/venues/ccxt.md §1 describes)."""
     probe = getattr(ccxt, venue)()
     urls = {
         k: base + urlsplit(u.replace("{hostname}", "x")).path

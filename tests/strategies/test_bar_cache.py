@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from openclaw.strategies.bar_cache import (
+from openclaw.feeds.bar_cache import (
     BarCache,
     BarDataError,
     CachedBars,
@@ -122,7 +122,7 @@ def test_cached_bars_fetch_once_then_hit(tmp_path: Path, caplog: pytest.LogCaptu
     key.write_bytes(b"junk")
     # and one symbol file too: refetched
     cb.cache.path("C").write_bytes(b"junk")
-    with caplog.at_level(logging.WARNING, logger="openclaw.strategies.bar_cache"):
+    with caplog.at_level(logging.WARNING, logger="openclaw.feeds.bar_cache"):
         m3 = asyncio.run(cb.daily_closes(syms, 253))
     np.testing.assert_array_equal(m3.closes, m1.closes)
     assert cb.stats.corrupt == 2

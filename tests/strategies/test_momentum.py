@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openclaw.execution.orders import Side
+from openclaw.feeds.bar_cache import CloseMatrix
+from openclaw.model.orders import Side
 from openclaw.schedule import run_client_id
-from openclaw.strategies.bar_cache import CloseMatrix
 from openclaw.strategies.momentum import (
     AccountSnapshot,
     MomentumConfig,

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from support.aio import deadline
 
-from openclaw.execution.orders import Order, OrderStatus, OrderType, Side
+from openclaw.feeds.bar_cache import BarCache, CachedBars, DailyBars
 from openclaw.journal import Journal, RunStatus
+from openclaw.model.orders import Order, OrderStatus, OrderType, Side
 from openclaw.schedule import Scheduler, WeeklySchedule, run_order_prefix
-from openclaw.strategies.bar_cache import BarCache, CachedBars, DailyBars
 from openclaw.strategies.momentum import (
     AccountSnapshot,
     MomentumConfig,
@@ -29,11 +30,7 @@ SYMS = [f"S{i:02d}" for i in range(12)]
 D0 = np.datetime64("2025-10-01")
 
 
-def run(fn, timeout: float = 30.0):  # noqa: ANN001, ANN201
-    async def guarded():  # noqa: ANN202
-        return await asyncio.wait_for(fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(30.0)
 
 
 class FakeClock:

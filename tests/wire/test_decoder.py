@@ -4,10 +4,10 @@ from pathlib import Path
 
 import orjson
 import pytest
-from openclaw._core.wire import DepthDecoder, apply_binance_depth
 
 from openclaw import BookSet
-from openclaw.errors import MessageFormatError, PriceParseError
+from openclaw._core.wire import DepthDecoder, apply_binance_depth
+from openclaw.model.errors import MessageFormatError, PriceParseError
 
 
 def test_binance_combined_frame_routes_and_applies() -> None:

@@ -22,6 +22,7 @@ from openclaw.execution.fast.binance import BinanceFastRoute, Ed25519Key
 from openclaw.execution.fast.bybit import BybitFastRoute
 from openclaw.execution.fast.okx import OkxFastRoute
 from openclaw.execution.venues import Credentials
+from openclaw.model.venues import VENUES
 
 __all__ = [
     "FAST_ROUTES",
@@ -51,7 +52,7 @@ FAST_ROUTES: dict[str, type[FastRoute]] = {
 
 
 #: where the simulators publish each venue's trading WebSocket (``Simulators.urls[venue][key]``)
-SIM_URL_KEYS = {"binance": "ws_api", "okx": "ws_private", "bybit": "ws_trade"}
+SIM_URL_KEYS = {n: v.sim_trade_ws_key for n, v in VENUES.items() if v.sim_trade_ws_key}
 
 
 def fast_route_for(venue: str, venue_config: Any, credentials: Credentials, *,

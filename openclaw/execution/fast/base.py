@@ -45,9 +45,9 @@ try:
 except ImportError:  # pragma: no cover - the C speedups are normally built
     from websockets.utils import apply_mask
 
-from openclaw.errors import OpenclawError
-from openclaw.execution.orders import Order
 from openclaw.execution.venues import Credentials
+from openclaw.model.errors import OpenclawError
+from openclaw.model.orders import Order
 
 log = logging.getLogger("openclaw.execution.fast")
 

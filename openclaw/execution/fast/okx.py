@@ -25,7 +25,7 @@ from openclaw.execution.fast.base import (
     plain,
 )
 from openclaw.execution.fast.codes import MAYBE, RATE_LIMITED, venue_codes
-from openclaw.execution.orders import Order, OrderType
+from openclaw.model.orders import Order, OrderType
 
 __all__ = ["OkxFastRoute", "okx_login_sign"]
 

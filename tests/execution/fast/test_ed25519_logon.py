@@ -5,7 +5,7 @@ verifies the logon signature with ``cryptography`` against the configured public
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,28 +19,25 @@ pytest.importorskip("cryptography")
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key  # noqa: E402
+from support.aio import deadline
 
-from openclaw.execution.client_ids import ClientIdFactory  # noqa: E402
 from openclaw.execution.fast import (  # noqa: E402
     Ed25519Key,
     FastConfig,
     LoginError,
     make_fast_route,
 )
-from openclaw.execution.orders import Order, OrderStatus  # noqa: E402
 from openclaw.execution.router import Router, VenueRoute  # noqa: E402
 from openclaw.execution.venues import Credentials, make_client  # noqa: E402
 from openclaw.journal import Journal  # noqa: E402
+from openclaw.model.client_ids import ClientIdFactory  # noqa: E402
+from openclaw.model.orders import Order, OrderStatus  # noqa: E402
 from openclaw.sim import start_simulators  # noqa: E402
 
 ED_API_KEY = "openclaw-ed25519-test-key"
 
 
-def run(coro_fn: Callable[[], Awaitable[Any]], timeout: float = 60.0) -> Any:
-    async def guarded() -> Any:
-        return await asyncio.wait_for(coro_fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(60.0)
 
 
 def _pem_pair() -> tuple[bytes, bytes]:

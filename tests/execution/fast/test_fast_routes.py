@@ -8,7 +8,7 @@ that "no duplicate" and "recovered state" are checked against the venue, not aga
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,29 +18,27 @@ import pytest
 
 pytest.importorskip("ccxt")
 
-from openclaw.execution.client_ids import ClientIdFactory  # noqa: E402
+from support.aio import deadline
+
 from openclaw.execution.fast import (  # noqa: E402
     FastConfig,
     LoginError,
     VenueRejected,
     make_fast_route,
 )
-from openclaw.execution.orders import Order, OrderStatus  # noqa: E402
 from openclaw.execution.ratelimit import TokenBucket  # noqa: E402
 from openclaw.execution.router import Router, VenueRoute  # noqa: E402
 from openclaw.execution.venues import Credentials, make_client  # noqa: E402
 from openclaw.journal import Journal  # noqa: E402
+from openclaw.model.client_ids import ClientIdFactory  # noqa: E402
+from openclaw.model.orders import Order, OrderStatus  # noqa: E402
 from openclaw.sim import start_simulators  # noqa: E402
 
 VENUES = ("binance", "okx", "bybit")
 WS_KEY = {"binance": "ws_api", "okx": "ws_private", "bybit": "ws_trade"}
 
 
-def run(coro_fn: Callable[[], Awaitable[Any]], timeout: float = 60.0) -> Any:
-    async def guarded() -> Any:
-        return await asyncio.wait_for(coro_fn(), timeout)
-
-    return asyncio.run(guarded())
+run = deadline(60.0)
 
 
 class AlertLog:

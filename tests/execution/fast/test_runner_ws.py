@@ -1,5 +1,5 @@
-"""``openclaw run FILE`` with ``route = "ws"``: the runner sends orders over the venues' trading
-WebSockets (a subprocess against simulators on loopback).
+"""``openclaw-trading run FILE`` with ``route = "ws"``: the runner sends orders over the venues'
+trading WebSockets (a subprocess against simulators on loopback).
 
 * live venues pointing at simulators this test owns (``ws_trade`` from the config, Binance
   logged on with an Ed25519 key file): orders flow over the sockets (the venues' own records say

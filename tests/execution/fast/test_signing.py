@@ -24,8 +24,8 @@ from openclaw.execution.fast import (
 )
 from openclaw.execution.fast.bybit import bybit_auth_sign
 from openclaw.execution.fast.okx import okx_login_sign
-from openclaw.execution.orders import Order
 from openclaw.execution.venues import Credentials
+from openclaw.model.orders import Order
 
 # the Binance documentation's example key pair (illustrative, published in the docs)
 DOC_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"

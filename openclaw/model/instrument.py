@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-VENUES = ("binance", "okx", "bybit")
-BYBIT_CATEGORIES = ("spot", "linear", "inverse")
+from openclaw.model.venues import crypto_venue
 
 
 @dataclass(frozen=True)
@@ -21,17 +20,19 @@ class Instrument:
     quote: str = ""
 
     def __post_init__(self) -> None:
-        if self.venue not in VENUES:
-            raise ValueError(f"unknown venue {self.venue!r}; expected one of {VENUES}")
+        spec = crypto_venue(self.venue)       # UnknownVenueError (a KeyError) if not listed
         if not self.symbol:
             raise ValueError("instrument symbol must not be empty")
-        if self.venue == "bybit" and self.category not in BYBIT_CATEGORIES:
-            raise ValueError(f"unknown Bybit category {self.category!r}")
+        if self.category not in spec.categories:
+            raise ValueError(f"unknown {self.venue} category {self.category!r}; expected one of "
+                             f"{spec.categories}")
 
     @property
     def key(self) -> str:
         """The name replay and the CLI print: the venue's symbol, with the category on Bybit."""
-        return f"{self.category}:{self.symbol}" if self.venue == "bybit" else self.symbol
+        if crypto_venue(self.venue).category_in_book_key:
+            return f"{self.category}:{self.symbol}"
+        return self.symbol
 
     @property
     def pair(self) -> str:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from openclaw.errors import OrderFieldError, OrderStateError, OverfillError
+from openclaw.model.errors import OrderFieldError, OrderStateError, OverfillError
 
 __all__ = [
     "FINAL_STATUSES",

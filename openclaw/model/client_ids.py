@@ -25,7 +25,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from openclaw.errors import ClientIdError
+from openclaw.model.errors import ClientIdError
 
 __all__ = [
     "ALPHABET",

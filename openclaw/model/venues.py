@@ -1,0 +1,77 @@
+"""The one list of venues (the registry): what every part needs to know of a venue, as data.
+
+Why one list: a venue named anywhere (a config file, an instrument, an order, a route) is
+checked against this table, and every per-venue choice is a field here or a lookup keyed by
+it; an unknown venue is ``UnknownVenueError``, never a fallthrough to another venue's code.
+
+It is plain data, so it lives in the domain model where every layer may read it (the services
+below the venue packages too); ``openclaw.venues.registry`` is its public name for the upper
+layers. The venues' implementations (depth sync, trading WebSocket, ccxt options, order history)
+are looked up by these names in the services' own tables, which tests/architecture/
+test_venues.py keeps equal to this list. Facts and sources per venue: docs/venues/<venue>.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from openclaw.model.errors import OpenclawError
+
+__all__ = ["CRYPTO_VENUES", "VENUES", "UnknownVenueError", "VenueSpec", "crypto_venue", "venue"]
+
+
+class UnknownVenueError(OpenclawError, KeyError):
+    """A venue name that is not in the registry: names it and the known ones."""
+
+    def __init__(self, name: object, known: tuple[str, ...]) -> None:
+        self.name = name
+        self.known = known
+        super().__init__(f"unknown venue {name!r}; known venues: {', '.join(known)}")
+
+    def __str__(self) -> str:           # KeyError would quote the whole message
+        return self.args[0]
+
+
+@dataclass(frozen=True)
+class VenueSpec:
+    """One venue's facts (see docs/venues/<name>.md for each and its source)."""
+
+    name: str
+    kind: Literal["crypto", "broker"]
+    ccxt_id: str | None              # the ccxt exchange class
+    order_query_param: str | None    # the client-id parameter of the order query
+    needs_passphrase: bool           # API keys carry a passphrase (OKX)
+    categories: tuple[str, ...]      # market categories the feeds know
+    category_in_book_key: bool       # book keys read "category:SYMBOL" (Bybit's topics differ)
+    sim_trade_ws_key: str | None     # where the simulators publish the trading WebSocket
+    ed25519_logon: bool = False      # trading WebSocket session.logon with an Ed25519 key
+
+
+VENUES: dict[str, VenueSpec] = {v.name: v for v in (
+    VenueSpec("binance", "crypto", "binance", "origClientOrderId", False, ("spot",), False,
+              "ws_api", ed25519_logon=True),
+    VenueSpec("okx", "crypto", "okx", "clOrdId", True, ("spot",), False, "ws_private"),
+    VenueSpec("bybit", "crypto", "bybit", "orderLinkId", False, ("spot", "linear", "inverse"),
+              True, "ws_trade"),
+    VenueSpec("ibkr", "broker", None, None, False, ("stock", "fx"), False, None),
+)}
+
+#: the crypto venues, in registry order (what a crypto run file may name under [venues])
+CRYPTO_VENUES: tuple[str, ...] = tuple(n for n, v in VENUES.items() if v.kind == "crypto")
+
+
+def venue(name: str) -> VenueSpec:
+    """The spec of ``name``; ``UnknownVenueError`` if the registry does not list it."""
+    try:
+        return VENUES[name]
+    except (KeyError, TypeError):
+        raise UnknownVenueError(name, tuple(VENUES)) from None
+
+
+def crypto_venue(name: str) -> VenueSpec:
+    """``venue(name)``, which must be a crypto venue (feeds, ccxt routes)."""
+    spec = VENUES.get(name) if isinstance(name, str) else None
+    if spec is None or spec.kind != "crypto":
+        raise UnknownVenueError(name, CRYPTO_VENUES)
+    return spec
