@@ -19,10 +19,10 @@ pytest.importorskip("pytest_benchmark")
 
 from websockets.utils import apply_mask  # noqa: E402
 
-from openclaw.execution.fast import make_fast_route  # noqa: E402
 from openclaw.execution.venues import Credentials  # noqa: E402
 from openclaw.model.client_ids import ClientIdFactory  # noqa: E402
 from openclaw.model.orders import Order  # noqa: E402
+from openclaw.venues.registry import make_fast_route  # noqa: E402
 
 N = 256
 ID_FIELD = {"binance": ("params", "newClientOrderId"), "okx": ("args", "clOrdId"),

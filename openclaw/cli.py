@@ -1,4 +1,4 @@
-"""The ``openclaw`` command line: benchmarks now; simulators, replay and the runner as they land."""
+"""The ``openclaw-trading`` command line (also ``python -m openclaw``): one Typer app."""
 
 from __future__ import annotations
 
@@ -215,7 +215,8 @@ def replay_cmd(
     """Replay recorded venue messages through the live feed code; print the books and counters."""
     import orjson
 
-    from openclaw.feeds.replay import ReplayError, replay
+    from openclaw.feeds.replay import ReplayError
+    from openclaw.venues.registry import replay
 
     try:
         result = replay(venue, files, category=category).as_dict()

@@ -50,7 +50,7 @@ import aiohttp
 import numpy as np
 
 from openclaw.alerts import Alerter, TelegramSink
-from openclaw.execution.fast import SIM_URL_KEYS, make_fast_route, route_report
+from openclaw.execution.fast import route_report
 from openclaw.execution.reconcile import ReconcileConfig, Reconciler
 from openclaw.execution.router import Router, VenueRoute
 from openclaw.execution.venues import Credentials, make_client
@@ -72,6 +72,7 @@ from openclaw.strategies.triarb import (
     SUBMIT,
     ArbPipeline,
 )
+from openclaw.venues.registry import FEEDS, SIM_URL_KEYS, make_fast_route
 
 VENUES = ("binance", "okx", "bybit")
 #: order entry of the demo's venues: ccxt (REST) or the venues' trading WebSockets
@@ -153,7 +154,7 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
         "okx": VenueEndpoints(ws=sims.okx.ws_url, rest=sims.okx.url),
         "bybit": VenueEndpoints(ws=sims.bybit.ws_base, rest=sims.bybit.url),
     }
-    agg = Aggregator(instruments, endpoints, config=ConnectionConfig(stale_after=2.0))
+    agg = Aggregator(instruments, endpoints, config=ConnectionConfig(stale_after=2.0), feeds=FEEDS)
     creds = Credentials.simulator()
     routes = {v: VenueRoute(v, make_client(v, creds, sims.servers[v].url),
                             fast=make_fast_route(v, sims.urls[v][SIM_URL_KEYS[v]], creds,

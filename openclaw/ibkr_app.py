@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from openclaw.brokers.ibkr import VENUE, IbkrError, IbkrSession
 from openclaw.journal import ClaimOutcome, Journal, RunStatus
 from openclaw.model.errors import OpenclawError
 from openclaw.model.orders import Order, OrderStatus
@@ -40,6 +39,7 @@ from openclaw.strategies.momentum import (
     RebalancePlan,
     plan_from_closes,
 )
+from openclaw.venues.ibkr.session import VENUE, IbkrError, IbkrSession
 
 __all__ = [
     "IbkrMomentumBroker",
@@ -503,8 +503,8 @@ async def _open_gateway(
     import tempfile
     from pathlib import Path
 
-    from openclaw.brokers.pacing import Backoff, HistoricalLimits
     from openclaw.feeds.bar_cache import BarCache
+    from openclaw.venues.ibkr.pacing import Backoff, HistoricalLimits
 
     ib = cfg.ibkr
     sim = None
@@ -660,8 +660,8 @@ class _Gateway:
         import tempfile
         from pathlib import Path
 
-        from openclaw.brokers.pacing import Backoff, HistoricalLimits
         from openclaw.feeds.bar_cache import BarCache
+        from openclaw.venues.ibkr.pacing import Backoff, HistoricalLimits
 
         ib = cfg.ibkr
         sim = None
@@ -874,8 +874,8 @@ def weekly_schedule(cfg: Any) -> Any:
 def momentum_config(cfg: Any, sim: Any) -> MomentumConfig:
     from pydantic import ValidationError
 
-    from openclaw.brokers.pacing import IB_MESSAGES_PER_S
     from openclaw.config import ConfigError
+    from openclaw.venues.ibkr.pacing import IB_MESSAGES_PER_S
 
     params = dict(cfg.momentum)
     if not params.get("universe"):

@@ -211,7 +211,7 @@ def _read_ed25519_keys(cfg: Config, paper: bool, source: str) -> dict[str, Any]:
     """The Ed25519 logon keys the venues name (``ed25519_key_file``; blocking file reads); a
     file that is no Ed25519 private key is a ConfigError naming the file, never its content
     (every such file listed)."""
-    from openclaw.execution.fast import Ed25519Key
+    from openclaw.venues.registry import Ed25519Key
 
     keys: dict[str, Any] = {}
     errors: list[tuple[str, str]] = []
@@ -392,13 +392,14 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
                  with_strategies: bool = True) -> None:
     """Simulators (when needed), journal, alerts, routes (after recovery), risk, feeds LIVE."""
     from openclaw.alerts import Alerter, Sink, TelegramSink, WebhookSink
-    from openclaw.execution.fast import FastConfig, fast_route_for
+    from openclaw.execution.fast import FastConfig
     from openclaw.execution.router import Router, VenueRoute
     from openclaw.execution.venues import Credentials, make_client
     from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
     from openclaw.feeds.connection import ConnectionConfig
     from openclaw.journal import Journal
     from openclaw.model.instrument import Instrument
+    from openclaw.venues.registry import FEEDS, fast_route_for
 
     ed_keys = await _ed25519_keys(cfg, paper, source)
     needs_sims = paper or not all(v.mode == "live" for v in cfg.venues.values())
@@ -480,7 +481,8 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
     r.aggregator = Aggregator(instruments, endpoints, capacity=feeds.capacity,
                               bybit_depth=feeds.bybit_depth,
                               config=ConnectionConfig(stale_after=feeds.stale_after_ms / 1e3,
-                                                      data_timeout=feeds.data_timeout_ms / 1e3))
+                                                      data_timeout=feeds.data_timeout_ms / 1e3),
+                              feeds=FEEDS)
     r.router = router
     r.to_sim = to_sim
     await _start_risk(cfg, r)
@@ -652,6 +654,7 @@ async def shutdown_system(r: Running, drain_timeout: float) -> dict[str, Any]:
 async def _venue_record(r: Running, p: Any) -> dict[str, Any]:
     """The venues' own record of this run's orders against the journal (lost, duplicates)."""
     from openclaw.execution.audit import audit_orders, venue_orders
+    from openclaw.venues.registry import VENUE_HISTORY
 
     symbols: dict[str, set[str]] = {}
     for o in r.orders:
@@ -665,7 +668,7 @@ async def _venue_record(r: Running, p: Any) -> dict[str, Any]:
         route = r.routes[venue]
         try:
             at_venue[venue] = await asyncio.wait_for(
-                venue_orders(venue, route.client, syms, r.started_ms - 5000,
+                venue_orders(VENUE_HISTORY[venue], route.client, syms, r.started_ms - 5000,
                              before_call=route.bucket.acquire), 60)
         except Exception as e:  # noqa: BLE001 - reported in the summary, never hidden
             errors[venue] = f"{type(e).__name__}: {str(e)[:200]}"

@@ -1,7 +1,7 @@
 """Feed benchmark: one venue depth message, raw frame text -> applied book, as the live feed does.
 
 What is timed is exactly the live path: ``BookSync.on_frame(raw, recv_ts)`` of
-``openclaw.feeds.binance.BinanceSync`` / ``okx.OkxSync`` / ``bybit.BybitSync`` (the object
+``openclaw.venues.binance.feed.BinanceSync`` / ``okx.OkxSync`` / ``bybit.BybitSync`` (the object
 ``VenueConnection`` drives per WebSocket frame), on a book already LIVE, with no socket. Frames
 are ``str`` as websockets hands them over.
 
@@ -48,12 +48,12 @@ from typing import Any
 import orjson
 
 from openclaw._core.book import BookSet
-from openclaw.feeds.binance import BinanceSync
-from openclaw.feeds.bybit import BybitSync
-from openclaw.feeds.okx import OkxSync
 from openclaw.feeds.state import BookState
 from openclaw.feeds.sync import BookSync
 from openclaw.model.instrument import Instrument
+from openclaw.venues.binance.feed import BinanceSync
+from openclaw.venues.bybit.feed import BybitSync
+from openclaw.venues.okx.feed import OkxSync
 
 CASES: tuple[str, ...] = ("binance", "okx", "okx_checksum", "bybit")
 CASE_VENUE: dict[str, str] = {

@@ -73,10 +73,10 @@ async def start_sim_process(seed: int = 1, universe: int = 60, fx_rate: float = 
 
 
 async def _session(sim: SimProcess, tmp: Path, sync: str, client_id: int) -> Any:
-    from openclaw.brokers.ibkr import IbkrSession
-    from openclaw.brokers.pacing import HistoricalLimits
     from openclaw.feeds.bar_cache import BarCache
     from openclaw.journal import Journal
+    from openclaw.venues.ibkr.pacing import HistoricalLimits
+    from openclaw.venues.ibkr.session import IbkrSession
 
     journal = await Journal.open(tmp / f"journal-{client_id}.sqlite",
                                  synchronous=sync)  # type: ignore[arg-type]

@@ -43,6 +43,7 @@ from openclaw.bench.simproc import SimProcessError, module_args
 from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
 from openclaw.feeds.state import BookState
 from openclaw.model.instrument import Instrument
+from openclaw.venues.registry import FEEDS
 
 TARGET_RATE = 20_000.0        # depth messages per second, all venues together
 TARGET_P99_US = 200.0
@@ -342,7 +343,7 @@ async def run_load_async(seconds: float = 60.0, rate: float = TARGET_RATE, *, se
         urls = await sim.start()
         ctl = SimControl(urls)
         instruments = sim_instruments()
-        agg = Aggregator(instruments, endpoints_from_urls(urls))
+        agg = Aggregator(instruments, endpoints_from_urls(urls), feeds=FEEDS)
         capacity = int(seconds * rate * 1.5) + 200_000
         rec = LatencyRecorder(agg, capacity)
         agg.subscribe(rec)

@@ -32,13 +32,14 @@ from typing import Any
 import orjson
 
 from openclaw.bench.simproc import SimProcess, module_args
-from openclaw.execution.fast import FastConfig, make_fast_route
+from openclaw.execution.fast import FastConfig
 from openclaw.execution.ratelimit import TokenBucket
 from openclaw.execution.router import Router, VenueRoute
 from openclaw.execution.venues import Credentials, make_client
 from openclaw.journal import Journal
 from openclaw.model.client_ids import ClientIdFactory
 from openclaw.model.orders import Order, OrderStatus, OrderType, Side
+from openclaw.venues.registry import make_fast_route
 
 VENUES = ("binance", "okx", "bybit")
 WS_URL_KEY = {"binance": "ws_api", "okx": "ws_private", "bybit": "ws_trade"}

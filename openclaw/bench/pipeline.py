@@ -51,13 +51,14 @@ import numpy as np
 import orjson
 
 from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
-from openclaw.feeds.binance import BinanceSync
 from openclaw.feeds.state import BookState
 from openclaw.model.instrument import Instrument
 from openclaw.risk.gate import RiskGate
 from openclaw.risk.limits import InstrumentLimits, RiskLimits, VenueLimits, build_engine
 from openclaw.strategies import triarb as triarb_mod
 from openclaw.strategies.triarb import BOOK, RECV, RISK, SIGNAL, SUBMIT, ArbPipeline
+from openclaw.venues.binance.feed import BinanceSync
+from openclaw.venues.registry import FEEDS
 
 IMPLS: tuple[str, ...] = ("recorder", "no_recorder", "orjson_loads")
 TARGET_OVERHEAD_PCT = 1.0
@@ -164,7 +165,8 @@ class Rig:
 
     def __init__(self, stamped: bool) -> None:
         insts = [Instrument("binance", m[0], m[3], m[4], base=m[1], quote=m[2]) for m in MARKETS]
-        self.agg = Aggregator(insts, {"binance": VenueEndpoints(ws="ws://127.0.0.1:9")})
+        self.agg = Aggregator(insts, {"binance": VenueEndpoints(ws="ws://127.0.0.1:9")},
+                              feeds=FEEDS)
         pairs = [(i, self.agg.book_ids[("binance", i.symbol)]) for i in insts]
         self.pairs = pairs
         lims = RiskLimits(

@@ -25,69 +25,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["VenueRecordAudit", "audit_orders", "venue_orders"]
+__all__ = ["Lister", "VenueRecordAudit", "audit_orders", "venue_orders"]
 
 Lister = Callable[[Any, str, int], Awaitable[list[dict[str, Any]]]]
 _MAX_PAGES = 1000
 
 
-async def _binance(client: Any, symbol: str, since_ms: int) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    since: int | None = since_ms
-    params: dict[str, Any] = {}
-    for _ in range(_MAX_PAGES):
-        page = await client.fetch_orders(symbol, since, 1000, params)
-        out += page
-        if len(page) < 1000:
-            return out
-        since, params = None, {"orderId": max(int(o["id"]) for o in page) + 1}
-    raise RuntimeError(f"binance {symbol}: more than {_MAX_PAGES} pages of orders")
-
-
-async def _okx(client: Any, symbol: str, since_ms: int) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    # ccxt asks orders-history for state=filled (closed) and state=canceled separately
-    for fetch in (client.fetch_closed_orders, client.fetch_canceled_orders):
-        params: dict[str, Any] = {}
-        for _ in range(_MAX_PAGES):
-            page = await fetch(symbol, None, 100, params)
-            out += page
-            if len(page) < 100 or min(o.get("timestamp") or 0 for o in page) < since_ms:
-                break
-            params = {"after": str(min(int(o["id"]) for o in page))}
-        else:
-            raise RuntimeError(f"okx {symbol}: more than {_MAX_PAGES} pages of orders")
-    return out + await client.fetch_open_orders(symbol)
-
-
-async def _bybit(client: Any, symbol: str, since_ms: int) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    params: dict[str, Any] = {}
-    client.enableLastJsonResponse = True         # the page cursor is in the raw reply only
-    for _ in range(_MAX_PAGES):
-        page = await client.fetch_canceled_and_closed_orders(symbol, None, 50, params)
-        out += page
-        raw = client.last_json_response or {}
-        cursor = (raw.get("result") or {}).get("nextPageCursor") if isinstance(raw, dict) else ""
-        if not cursor or not page or min(o.get("timestamp") or 0 for o in page) < since_ms:
-            break
-        params = {"cursor": cursor}
-    else:
-        raise RuntimeError(f"bybit {symbol}: more than {_MAX_PAGES} pages of orders")
-    return out + await client.fetch_open_orders(symbol)
-
-
-LISTERS: dict[str, Lister] = {"binance": _binance, "okx": _okx, "bybit": _bybit}
-
-
-async def venue_orders(venue: str, client: Any, symbols: Iterable[str], since_ms: int,
+async def venue_orders(lister: Lister, client: Any, symbols: Iterable[str], since_ms: int,
                        before_call: Callable[[], Awaitable[Any]] | None = None
                        ) -> list[dict[str, Any]]:
-    """Every order (ccxt unified dicts) ``venue`` holds on ``symbols`` since ``since_ms``;
+    """Every order (ccxt unified dicts) the venue holds on ``symbols`` since ``since_ms``,
+    through its ``lister`` (``venues/<venue>/history.py``, ``venues.registry.VENUE_HISTORY``);
     ``before_call`` is awaited before each symbol (the venue's request bucket)."""
-    lister = LISTERS.get(venue)
-    if lister is None:
-        raise KeyError(f"no order history lister for venue {venue!r} (have {sorted(LISTERS)})")
     out = []
     for sym in sorted(set(symbols)):
         if before_call is not None:

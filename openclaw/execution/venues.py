@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-VENUE_CLASSES = {"binance": "binance", "okx": "okx", "bybit": "bybit"}
+from openclaw.model.venues import CRYPTO_VENUES, crypto_venue
+
+#: the ccxt class of each crypto venue (model/venues.py)
+VENUE_CLASSES = {n: crypto_venue(n).ccxt_id for n in CRYPTO_VENUES}
 
 # the simulators' documented test credentials
 SIM_KEY = "openclaw-test-key"
@@ -66,9 +69,8 @@ def make_client(venue: str, credentials: Credentials, base_url: str | None = Non
     None for the real venue."""
     import ccxt.async_support as ccxt_async
 
-    if venue not in VENUE_CLASSES:
-        raise ValueError(f"unknown venue {venue!r}: expected one of {sorted(VENUE_CLASSES)}")
-    cls = getattr(ccxt_async, VENUE_CLASSES[venue])
+    spec = crypto_venue(venue)          # UnknownVenueError for a venue not in the registry
+    cls = getattr(ccxt_async, spec.ccxt_id)
     config: dict[str, Any] = {
         "apiKey": credentials.api_key,
         "secret": credentials.secret,
@@ -79,14 +81,10 @@ def make_client(venue: str, credentials: Credentials, base_url: str | None = Non
     }
     if credentials.password:
         config["password"] = credentials.password
-    if venue == "binance":
-        config["options"].update({"fetchCurrencies": False, "fetchMargins": False})
-    else:
-        config["has"] = {"fetchCurrencies": False}
-    if venue == "bybit":
-        config["options"].update({"defaultType": "spot", "enableUnifiedAccount": True,
-                                  "enableUnifiedMargin": False,
-                                  "fetchOrder": {"acknowledged": True}})
+    # each venue's ccxt options and capability overrides (model/venues.py, docs/venues/ccxt.md)
+    config["options"].update(spec.ccxt_options)
+    if spec.ccxt_has:
+        config["has"] = dict(spec.ccxt_has)
     if base_url is not None:
         probe = cls()
         config["urls"] = {"api": _redirect(probe.urls["api"], base_url)}

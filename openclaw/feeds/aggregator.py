@@ -9,24 +9,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 
 from openclaw._core.book import BookSet, OrderBook
 from openclaw._core.merge import MergedBook
-from openclaw.feeds.binance import BinanceFeed
-from openclaw.feeds.bybit import BybitFeed
 from openclaw.feeds.connection import ConnectionConfig, VenueConnection
-from openclaw.feeds.okx import OkxFeed
 from openclaw.feeds.state import BookState, FeedCounters
+from openclaw.feeds.sync import BookSync
 from openclaw.model.instrument import Instrument
-from openclaw.model.venues import UnknownVenueError
+from openclaw.model.venues import UnknownVenueError, crypto_venue
 
-#: the venues this aggregator has a depth feed for (tests/architecture/test_venues.py keeps
-#: it equal to the registry's crypto venues)
-FEED_VENUES = ("binance", "okx", "bybit")
+
+class VenueFeed(Protocol):
+    """What a venue provides for its depth feed (``venues/<venue>/feed.py``; the app layer
+    passes them as ``Aggregator(feeds=openclaw.venues.registry.FEEDS)``)."""
+
+    def connection(self, bookset: BookSet, insts: list[tuple[Instrument, int]],
+                   endpoints: VenueEndpoints, *, category: str, depth: int,
+                   config: ConnectionConfig, listener: Callable[[int, int], None],
+                   session: aiohttp.ClientSession | None,
+                   counters: FeedCounters) -> VenueConnection: ...
+
+    def replay_sync(self, bookset: BookSet, counters: FeedCounters, *, category: str,
+                    auto_units: tuple[str, str]) -> BookSync: ...
 
 log = logging.getLogger("openclaw.feeds")
 
@@ -49,6 +58,7 @@ class Aggregator:
         instruments: list[Instrument],
         endpoints: dict[str, VenueEndpoints],
         *,
+        feeds: Mapping[str, VenueFeed],
         capacity: int = 5000,
         merge_depth: int = 10,
         bybit_depth: int = 50,
@@ -63,6 +73,9 @@ class Aggregator:
             seen.add((inst.venue, inst.key))
             if inst.venue not in endpoints:
                 raise ValueError(f"no endpoints configured for venue {inst.venue!r}")
+            if inst.venue not in feeds:
+                raise UnknownVenueError(inst.venue, tuple(feeds))
+        self.feeds = feeds
         self.instruments = list(instruments)
         self.endpoints = endpoints
         self.bookset = BookSet(max_books=len(instruments), capacity=capacity)
@@ -134,24 +147,13 @@ class Aggregator:
             groups.setdefault((inst.venue, inst.category), []).append((inst, book_id))
         for (venue, category), insts in groups.items():
             ep = self.endpoints[venue]
-            name = f"{venue}:{category}" if venue == "bybit" else venue
+            by_category = crypto_venue(venue).category_in_book_key
+            name = f"{venue}:{category}" if by_category else venue
             counters = self.counters.setdefault(name, FeedCounters())
-            conn: VenueConnection
-            if venue == "binance":
-                conn = BinanceFeed(self.bookset, insts, ep.ws, ep.rest, config=self.config,
-                                   listener=self._on_book, session=self._session,
-                                   counters=counters)
-            elif venue == "okx":
-                conn = OkxFeed(self.bookset, insts, ep.ws, ep.rest, config=self.config,
-                               listener=self._on_book, session=self._session,
-                               counters=counters)
-            elif venue == "bybit":
-                conn = BybitFeed(self.bookset, insts, ep.ws, category=category,
-                                 depth=self.bybit_depth, config=self.config,
-                                 listener=self._on_book, session=self._session,
-                                 counters=counters)
-            else:       # listed in the registry but without a depth feed here: say so
-                raise UnknownVenueError(venue, FEED_VENUES)
+            conn = self.feeds[venue].connection(
+                self.bookset, insts, ep, category=category, depth=self.bybit_depth,
+                config=self.config, listener=self._on_book, session=self._session,
+                counters=counters)
             self.connections.append(conn)
 
     async def start(self) -> None:

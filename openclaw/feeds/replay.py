@@ -17,15 +17,17 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from openclaw._core.book import BookSet
-from openclaw.feeds.binance import BinanceSync
-from openclaw.feeds.bybit import BybitSync
-from openclaw.feeds.okx import OkxSync
 from openclaw.feeds.state import BookState, FeedCounters
 from openclaw.feeds.sync import BookSync, FetchSnapshot, Reconnect, Send
+from openclaw.model.venues import UnknownVenueError, crypto_venue
+
+if TYPE_CHECKING:
+    from openclaw.feeds.aggregator import VenueFeed
 
 REPLAY_UNITS = ("0.00000001", "0.00000001")   # every recorded venue string fits 8 decimals
 TEXT_CONNECT = re.compile(r"^(\S+) <-> [0-9.]+$")
@@ -167,32 +169,28 @@ class ReplayResult:
         }
 
 
-def replay(venue: str, paths: list[Path], category: str = "linear") -> ReplayResult:
-    """Feed the recorded frames of ``paths`` through the ``venue`` sync; returns the outcome."""
-    if venue not in ("binance", "okx", "bybit"):
-        raise ReplayError(f"unknown venue {venue!r}: expected binance, okx or bybit")
+def replay(venue: str, paths: list[Path], feed: VenueFeed,
+           category: str = "linear") -> ReplayResult:
+    """Feed the recorded frames of ``paths`` through ``feed`` (the venue's depth sync, from
+    ``openclaw.venues.registry.FEEDS``; ``venues.registry.replay`` passes it); the outcome."""
+    try:
+        by_category = crypto_venue(venue).category_in_book_key
+    except UnknownVenueError as e:
+        raise ReplayError(str(e)) from None
     events = read_events(paths)
     bookset = BookSet(max_books=256, capacity=5000)
     counters = FeedCounters()
     syncs: dict[str, BookSync] = {}
 
     def sync_for(conn: str) -> BookSync:
-        if venue == "bybit":
-            cat = next((c for c in ("spot", "linear", "inverse") if f"/public/{c}" in conn),
+        cat = category
+        if by_category:     # one sync per category, read off the recorded connection's URL
+            cat = next((c for c in crypto_venue(venue).categories if f"/public/{c}" in conn),
                        category)
-            key = cat
-        else:
-            key = venue
+        key = cat if by_category else venue
         if key not in syncs:
-            if venue == "binance":
-                syncs[key] = BinanceSync(bookset, [], counters, auto_units=REPLAY_UNITS)
-            elif venue == "okx":
-                syncs[key] = OkxSync(bookset, [], counters, auto_units=REPLAY_UNITS)
-            elif venue == "bybit":
-                syncs[key] = BybitSync(bookset, [], counters, auto_units=REPLAY_UNITS,
-                                       category=key)
-            else:
-                raise ReplayError(f"no replay decoder for venue {venue!r}")
+            syncs[key] = feed.replay_sync(bookset, counters, category=cat,
+                                          auto_units=REPLAY_UNITS)
         return syncs[key]
 
     result = ReplayResult(venue, counters, [])

@@ -13,15 +13,16 @@ test_venues.py keeps equal to this list. Facts and sources per venue: docs/venue
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from openclaw.model.errors import OpenclawError
 
 __all__ = ["CRYPTO_VENUES", "VENUES", "UnknownVenueError", "VenueSpec", "crypto_venue", "venue"]
 
 
-class UnknownVenueError(OpenclawError, KeyError):
+class UnknownVenueError(OpenclawError, KeyError, ValueError):
     """A venue name that is not in the registry: names it and the known ones."""
 
     def __init__(self, name: object, known: tuple[str, ...]) -> None:
@@ -46,14 +47,25 @@ class VenueSpec:
     category_in_book_key: bool       # book keys read "category:SYMBOL" (Bybit's topics differ)
     sim_trade_ws_key: str | None     # where the simulators publish the trading WebSocket
     ed25519_logon: bool = False      # trading WebSocket session.logon with an Ed25519 key
+    # ccxt: options merged into the client's, capability overrides, and the sections of ccxt's
+    # error maps consulted before the general ones (docs/venues/ccxt.md)
+    ccxt_options: Mapping[str, Any] = field(default_factory=dict)
+    ccxt_has: Mapping[str, bool] = field(default_factory=dict)
+    ccxt_error_sections: tuple[str, ...] = ()
 
 
 VENUES: dict[str, VenueSpec] = {v.name: v for v in (
     VenueSpec("binance", "crypto", "binance", "origClientOrderId", False, ("spot",), False,
-              "ws_api", ed25519_logon=True),
-    VenueSpec("okx", "crypto", "okx", "clOrdId", True, ("spot",), False, "ws_private"),
+              "ws_api", ed25519_logon=True,
+              ccxt_options={"fetchCurrencies": False, "fetchMargins": False},
+              ccxt_error_sections=("spot",)),
+    VenueSpec("okx", "crypto", "okx", "clOrdId", True, ("spot",), False, "ws_private",
+              ccxt_has={"fetchCurrencies": False}),
     VenueSpec("bybit", "crypto", "bybit", "orderLinkId", False, ("spot", "linear", "inverse"),
-              True, "ws_trade"),
+              True, "ws_trade", ccxt_has={"fetchCurrencies": False},
+              ccxt_options={"defaultType": "spot", "enableUnifiedAccount": True,
+                            "enableUnifiedMargin": False,
+                            "fetchOrder": {"acknowledged": True}}),
     VenueSpec("ibkr", "broker", None, None, False, ("stock", "fx"), False, None),
 )}
 

@@ -12,7 +12,7 @@ the ``TwsSim`` object and survives client disconnects and the ``restart`` fault.
     await sim.aclose()
 
 ``python -m openclaw.sim.tws --port 7497`` runs it standalone.  See ``README.md`` ("TWS gateway")
-for the control API.  Nothing here imports openclaw.feeds/execution/brokers/strategies/_core.
+for the control API.  Nothing here imports openclaw.feeds/execution/venues/strategies/_core.
 """
 
 from __future__ import annotations

@@ -40,12 +40,12 @@ import numpy as np
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from openclaw.brokers.pacing import OrderPacer
 from openclaw.feeds.bar_cache import BarsProvider, CloseMatrix
 from openclaw.model.errors import OpenclawError
 from openclaw.model.orders import OrderStatus, Side
 from openclaw.risk.quotes import QuoteRisk, RiskVerdict, equity_limits, round_to_tick
 from openclaw.schedule import RunContext, run_client_id
+from openclaw.venues.ibkr.pacing import OrderPacer
 
 __all__ = [
     "AccountSnapshot",

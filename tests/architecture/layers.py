@@ -28,8 +28,8 @@ LAYERS: dict[str, int] = {
     # services
     "feeds": 2, "execution": 2, "risk": 2, "journal": 2, "alerts": 2, "latency": 2,
     "schedule": 2, "logs": 2,
-    # venues (IBKR's session and pacing live in brokers/ until they move to venues/ibkr/)
-    "venues": 3, "brokers": 3,
+    # venues: one folder per venue (its feed, trading route, history; IBKR's session, pacing)
+    "venues": 3,
     "strategies": 4,
     # the app layer: wiring a running system from a config
     "config": 5, "runner": 5, "demo": 5, "ibkr_app": 5, "api": 5,

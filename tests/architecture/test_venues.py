@@ -8,22 +8,27 @@ import tomllib
 import pytest
 
 from openclaw.config import ConfigError, parse_config
-from openclaw.execution.audit import LISTERS
-from openclaw.execution.fast import FAST_ROUTES, SIM_URL_KEYS
 from openclaw.execution.router import VenueRoute
-from openclaw.execution.venues import VENUE_CLASSES
-from openclaw.feeds.aggregator import FEED_VENUES
+from openclaw.execution.venues import VENUE_CLASSES, Credentials, make_client
 from openclaw.model.instrument import Instrument
 from openclaw.sim import CRYPTO_VENUES as SIM_VENUES
-from openclaw.venues.registry import CRYPTO_VENUES, UnknownVenueError, crypto_venue
+from openclaw.venues.registry import (
+    CRYPTO_VENUES,
+    FEEDS,
+    KITS,
+    SIM_URL_KEYS,
+    TRADE_WS,
+    VENUE_HISTORY,
+    UnknownVenueError,
+    crypto_venue,
+)
 
 
 def test_service_tables_list_exactly_the_registry() -> None:
     want = set(CRYPTO_VENUES)
-    for name, table in (("feeds/aggregator FEED_VENUES", FEED_VENUES),
-                        ("execution/fast FAST_ROUTES", FAST_ROUTES),
-                        ("execution/fast SIM_URL_KEYS", SIM_URL_KEYS),
-                        ("execution/audit LISTERS", LISTERS),
+    for name, table in (("venues.registry KITS", KITS), ("FEEDS", FEEDS),
+                        ("TRADE_WS", TRADE_WS), ("VENUE_HISTORY", VENUE_HISTORY),
+                        ("SIM_URL_KEYS", SIM_URL_KEYS),
                         ("execution/venues VENUE_CLASSES", VENUE_CLASSES),
                         ("sim CRYPTO_VENUES", SIM_VENUES)):
         assert set(table) == want, name
@@ -34,6 +39,7 @@ def test_service_tables_list_exactly_the_registry() -> None:
     lambda: crypto_venue("ibkr"),                     # a broker, not a crypto venue
     lambda: Instrument("kraken", "BTCUSD", "0.1", "0.001"),
     lambda: VenueRoute("kraken", client=None),
+    lambda: make_client("kraken", Credentials.simulator()),
 ])
 def test_unknown_venue_is_an_error(make) -> None:  # noqa: ANN001
     with pytest.raises(UnknownVenueError, match="kraken|ibkr"):
@@ -45,3 +51,16 @@ def test_config_refuses_an_unknown_venue() -> None:
             'symbol = "X"\nbase = "A"\nquote = "B"\ntick_size = "1"\nlot_size = "1"\n')
     with pytest.raises(ConfigError, match="unknown venue 'kraken'"):
         parse_config(tomllib.loads(text), "<test>")
+
+
+def test_every_venue_folder_provides_its_kit() -> None:
+    """A venue folder provides a depth feed (connection, replay_sync), a trading WebSocket
+    route and an order history lister (venues/_template/README.md)."""
+    import inspect
+
+    from openclaw.execution.fast.base import FastRoute
+
+    for name, kit in KITS.items():
+        assert callable(kit.feed.connection) and callable(kit.feed.replay_sync), name
+        assert issubclass(kit.trade_ws, FastRoute), name
+        assert inspect.iscoroutinefunction(kit.history), name

@@ -12,9 +12,9 @@ from decimal import Decimal
 import pytest
 from ib_async import LimitOrder, MarketOrder
 
-from openclaw.brokers.ibkr import IbkrSession
 from openclaw.journal import Journal
 from openclaw.model.orders import Order
+from openclaw.venues.ibkr.session import IbkrSession
 
 
 def _session(tmp_path: object) -> IbkrSession:
@@ -62,13 +62,13 @@ def test_ib_async_debug_logging_is_warned_about(tmp_path: object,
     old = lg.level
     lg.setLevel(logging.DEBUG)
     try:
-        with caplog.at_level(logging.WARNING, logger="openclaw.brokers.ibkr"):
+        with caplog.at_level(logging.WARNING, logger="openclaw.venues.ibkr.session"):
             _session(tmp_path)
         assert any("ib_async logs at DEBUG" in r.getMessage() for r in caplog.records)
     finally:
         lg.setLevel(old)
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="openclaw.brokers.ibkr"):
+    with caplog.at_level(logging.WARNING, logger="openclaw.venues.ibkr.session"):
         _session(tmp_path)
     assert not any("ib_async logs at DEBUG" in r.getMessage() for r in caplog.records)
 

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from openclaw.brokers.ibkr import IbkrSession
-from openclaw.brokers.pacing import Backoff, HistoricalLimits
 from openclaw.feeds.bar_cache import BarCache
 from openclaw.ibkr_app import run_momentum
 from openclaw.journal import Journal, RunStatus
@@ -18,6 +16,8 @@ from openclaw.model.orders import Order, OrderStatus
 from openclaw.schedule import run_order_prefix
 from openclaw.sim import tws  # a broken simulator must fail, not skip
 from openclaw.strategies.momentum import MomentumConfig, plan_from_closes
+from openclaw.venues.ibkr.pacing import Backoff, HistoricalLimits
+from openclaw.venues.ibkr.session import IbkrSession
 from tests.brokers.conftest import run, wait_until
 
 

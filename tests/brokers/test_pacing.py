@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from openclaw.brokers.ibkr import IbkrError, contract_for, symbol_of
-from openclaw.brokers.pacing import Backoff, HistoricalLimits, HistoricalPacer, message_limit
+from openclaw.venues.ibkr.pacing import Backoff, HistoricalLimits, HistoricalPacer, message_limit
+from openclaw.venues.ibkr.session import IbkrError, contract_for, symbol_of
 
 
 def _admit_times(pacer: HistoricalPacer, reqs: list[tuple[str, str]]) -> list[float]:
@@ -103,8 +103,8 @@ def test_order_pacer_waits_and_the_risk_throttle_never_trips() -> None:
     import time
     from decimal import Decimal
 
-    from openclaw.brokers.pacing import OrderPacer
     from openclaw.risk.quotes import QuoteRisk, equity_limits
+    from openclaw.venues.ibkr.pacing import OrderPacer
 
     syms = [f"S{i:03d}" for i in range(100)]
     prices = {s: 10.0 for s in syms}
@@ -146,7 +146,7 @@ def test_unpaced_burst_is_rate_limited() -> None:
 
 
 def test_order_pacer_rejects_a_bad_rate() -> None:
-    from openclaw.brokers.pacing import OrderPacer
+    from openclaw.venues.ibkr.pacing import OrderPacer
 
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError):

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from openclaw.brokers.ibkr import IbkrSession
-from openclaw.brokers.pacing import Backoff, HistoricalLimits
 from openclaw.journal import Journal
 from openclaw.model.orders import EventKind, Order, OrderEvent, OrderStatus
 from openclaw.sim import tws  # a broken simulator must fail, not skip
+from openclaw.venues.ibkr.pacing import Backoff, HistoricalLimits
+from openclaw.venues.ibkr.session import IbkrSession
 from tests.brokers.conftest import order, run, wait_until
 
 ACCOUNT = "DU7654321"
@@ -279,7 +279,7 @@ def test_unknown_venue_and_resubmit_refused(tmp_path: Path) -> None:
     async def body() -> None:
         sim, journal, session = await _open(tmp_path)
         try:
-            from openclaw.brokers.ibkr import IbkrError
+            from openclaw.venues.ibkr.session import IbkrError
 
             o = Order("Xbad1", "binance", "AAPL", "buy", "market", Decimal(1), None, 0, 0)
             with pytest.raises(IbkrError):
@@ -338,7 +338,7 @@ def test_order_rate_error_is_resent_not_lost(tmp_path: Path) -> None:
 
 def test_client_id_in_use_is_a_typed_error(tmp_path: Path) -> None:
     async def body() -> None:
-        from openclaw.brokers.ibkr import IbkrError
+        from openclaw.venues.ibkr.session import IbkrError
 
         sim = await tws.start_tws(seed=3, port=0, account=ACCOUNT, universe_size=10)
         journal = await Journal.open(tmp_path / "j.sqlite", synchronous="NORMAL")

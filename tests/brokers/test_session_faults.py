@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from openclaw.brokers.ibkr import ANOMALY_RUN_NAME, IbkrError, IbkrSession
-from openclaw.brokers.pacing import Backoff
 from openclaw.journal import Journal, RunStatus
 from openclaw.model.orders import OrderStatus
 from openclaw.sim import tws
+from openclaw.venues.ibkr.pacing import Backoff
+from openclaw.venues.ibkr.session import ANOMALY_RUN_NAME, IbkrError, IbkrSession
 from tests.brokers.conftest import order, run, wait_until
 
 ACCOUNT = "DU7654321"
@@ -149,7 +149,7 @@ def test_reconnect_survives_an_unexpected_error(tmp_path: Path,
             await journal.close()
             await sim.aclose()
 
-    with caplog.at_level(logging.ERROR, logger="openclaw.brokers.ibkr"):
+    with caplog.at_level(logging.ERROR, logger="openclaw.venues.ibkr.session"):
         run(body)
 
 

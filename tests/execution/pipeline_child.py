@@ -28,6 +28,7 @@ from openclaw.feeds.connection import ConnectionConfig
 from openclaw.journal import Journal
 from openclaw.model.instrument import Instrument
 from openclaw.strategies.triarb import ArbPipeline
+from openclaw.venues.registry import FEEDS
 
 FEES_BPS = {"binance": 10.0, "okx": 10.0, "bybit": 10.0}
 
@@ -81,7 +82,7 @@ def build(spec: dict[str, Any], journal: Journal, *, alerter: Any = None,
                    for v, vs, tick, lot, b, q in spec["instruments"]]
     endpoints = {v: VenueEndpoints(ws=spec["urls"][v]["ws"], rest=spec["urls"][v]["rest"])
                  for v in venues}
-    agg = Aggregator(instruments, endpoints, config=ConnectionConfig(stale_after=2.0))
+    agg = Aggregator(instruments, endpoints, config=ConnectionConfig(stale_after=2.0), feeds=FEEDS)
     routes = {v: VenueRoute(v, make_client(v, Credentials.simulator(), spec["urls"][v]["rest"],
                                            timeout_ms=int(route_timeout_s * 1000) + 5000),
                             timeout_s=route_timeout_s)

@@ -13,6 +13,7 @@ from openclaw.feeds.connection import ConnectionConfig
 from openclaw.feeds.state import BookState
 from openclaw.model.instrument import Instrument
 from openclaw.sim import Simulators, start_simulators
+from openclaw.venues.registry import FEEDS
 
 T = TypeVar("T")
 
@@ -48,7 +49,7 @@ FAST = ConnectionConfig(ping_interval=1.0, data_timeout=3.0, stale_after=2.0,
 async def started(venues: tuple[str, ...] = ("binance", "okx", "bybit"), rate: float = 50.0,
                   **sim_kw: object) -> tuple[Simulators, Aggregator]:
     sims = await start_simulators(seed=11, rate=rate, **sim_kw)  # type: ignore[arg-type]
-    agg = Aggregator(instruments_of(sims, venues), endpoints_of(sims), config=FAST)
+    agg = Aggregator(instruments_of(sims, venues), endpoints_of(sims), config=FAST, feeds=FEEDS)
     await agg.start()
     return sims, agg
 

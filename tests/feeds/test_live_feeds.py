@@ -12,6 +12,7 @@ from openclaw.feeds.aggregator import Aggregator
 from openclaw.feeds.state import BookState
 from openclaw.feeds.sync import SubscriptionError
 from openclaw.sim import Simulators
+from openclaw.venues.registry import FEEDS
 
 
 def test_all_feeds_reach_live_and_match_the_true_books() -> None:
@@ -147,7 +148,7 @@ def test_unknown_symbol_is_a_clear_error(venue: str, ) -> None:
         sims: Simulators = await start_simulators(seed=3, rate=20)
         symbol = {"binance": "NOPEUSDT", "okx": "NOPE-USDT", "bybit": "NOPEUSDT"}[venue]
         agg = Aggregator([Instrument(venue, symbol, "0.01", "0.001")], endpoints_of(sims),
-                         config=FAST)
+                         config=FAST, feeds=FEEDS)
         try:
             await agg.start()
             with pytest.raises(SubscriptionError) as err:

@@ -12,6 +12,7 @@ from livelib import wait_for as _wait
 from openclaw.feeds.aggregator import Aggregator
 from openclaw.feeds.state import BookState
 from openclaw.sim import start_simulators
+from openclaw.venues.registry import FEEDS
 
 
 async def _settle_and_match(sims, agg) -> None:  # noqa: ANN001
@@ -129,7 +130,8 @@ def test_binance_rollover_keeps_books_live_without_a_gap() -> None:
     async def body() -> None:
         sims = await start_simulators(seed=5, rate=50)
         cfg = dataclasses.replace(FAST, max_age=0.7)
-        agg = Aggregator(instruments_of(sims, ("binance",)), endpoints_of(sims), config=cfg)
+        agg = Aggregator(instruments_of(sims, ("binance",)), endpoints_of(sims), config=cfg,
+                         feeds=FEEDS)
         await agg.start()
         try:
             await agg.wait_live(10)

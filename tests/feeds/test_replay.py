@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from openclaw.cli import app
-from openclaw.feeds.replay import ReplayError, replay
+from openclaw.feeds.replay import ReplayError
+from openclaw.venues.registry import replay
 
 
 def _clean(result: dict) -> None:

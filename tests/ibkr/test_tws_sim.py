@@ -536,7 +536,7 @@ def test_universe_is_deterministic_by_seed_and_needs_no_client_library() -> None
         "import sys, openclaw.sim.tws\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in "
         "('ib_async', 'ib_insync', 'exchange_calendars', 'pandas')\n"
-        " or m.startswith(('openclaw.feeds', 'openclaw.execution', 'openclaw.brokers',"
+        " or m.startswith(('openclaw.feeds', 'openclaw.execution', 'openclaw.venues.ibkr',"
         " 'openclaw.strategies', 'openclaw._core'))]\n"
         "assert not bad, bad\n"
     )

@@ -27,6 +27,7 @@ from openclaw.model.orders import Order, OrderType, Side
 from openclaw.risk.gate import RiskGate
 from openclaw.risk.limits import InstrumentLimits, RiskLimits, VenueLimits, build_engine
 from openclaw.strategies.triarb import ArbPipeline
+from openclaw.venues.registry import FEEDS
 
 # (symbol, base, quote, tick, lot, mid in ticks)
 MARKETS = (
@@ -142,7 +143,7 @@ scenario = st.fixed_dictionaries({
 
 async def _run(sc: dict[str, Any]) -> int:
     insts = [Instrument("binance", m[0], m[3], m[4], base=m[1], quote=m[2]) for m in MARKETS]
-    agg = Aggregator(insts, {"binance": VenueEndpoints(ws="ws://127.0.0.1:9")})
+    agg = Aggregator(insts, {"binance": VenueEndpoints(ws="ws://127.0.0.1:9")}, feeds=FEEDS)
     fast_gate = _gate(agg, sc["lim"], sc["balances"])
     ref_gate = _gate(agg, sc["lim"], sc["balances"])
     pipeline = ArbPipeline(agg, _NullRouter(), {"binance": 10.0},  # type: ignore[arg-type]
@@ -230,7 +231,7 @@ def test_rehearsal_changes_no_engine_state() -> None:
     async def body() -> None:
         insts = [Instrument("binance", m[0], m[3], m[4], base=m[1], quote=m[2])
                  for m in MARKETS]
-        agg = Aggregator(insts, {"binance": VenueEndpoints(ws="ws://127.0.0.1:9")})
+        agg = Aggregator(insts, {"binance": VenueEndpoints(ws="ws://127.0.0.1:9")}, feeds=FEEDS)
         lim = {"cap_usdt": None, "cap_btc": None, "collar": None, "rate": 5, "open": 5,
                "max_qty": {}}
         gate = _gate(agg, lim, {"USDT": "1000000", "BTC": "100", "ETH": "1000"})

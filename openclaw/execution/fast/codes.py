@@ -23,6 +23,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from openclaw.model.venues import crypto_venue
+
 __all__ = ["MAYBE", "RATE_LIMITED", "REFUSED", "VenueCodes", "outcome_of", "venue_codes"]
 
 MAYBE = "maybe"
@@ -99,12 +101,13 @@ def venue_codes(venue: str) -> VenueCodes:
     """``venue``'s error maps read from the installed ccxt (built once per process)."""
     import ccxt  # type: ignore[import-untyped]
 
-    exc = getattr(ccxt, venue)().exceptions
+    spec = crypto_venue(venue)
+    exc = getattr(ccxt, spec.ccxt_id)().exceptions
     exact = _outcomes(exc.get("exact", {}))
     broad = dict(_outcomes(exc.get("broad", {})))
-    if venue == "binance":
-        # ccxt consults the URL's section (``spot`` for /api/v3) before the general maps
-        spot = exc.get("spot", {})
-        exact.update(_outcomes(spot.get("exact", {})))
-        broad = {**_outcomes(spot.get("broad", {})), **broad}
+    # ccxt consults the URL's section (Binance: ``spot`` for /api/v3) before the general maps
+    for section in spec.ccxt_error_sections:
+        sec = exc.get(section, {})
+        exact.update(_outcomes(sec.get("exact", {})))
+        broad = {**_outcomes(sec.get("broad", {})), **broad}
     return VenueCodes(venue, exact, tuple(broad.items()))

@@ -21,18 +21,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key  # noqa: E402
 from support.aio import deadline
 
-from openclaw.execution.fast import (  # noqa: E402
-    Ed25519Key,
-    FastConfig,
-    LoginError,
-    make_fast_route,
-)
+from openclaw.execution.fast import FastConfig, LoginError  # noqa: E402
 from openclaw.execution.router import Router, VenueRoute  # noqa: E402
 from openclaw.execution.venues import Credentials, make_client  # noqa: E402
 from openclaw.journal import Journal  # noqa: E402
 from openclaw.model.client_ids import ClientIdFactory  # noqa: E402
 from openclaw.model.orders import Order, OrderStatus  # noqa: E402
 from openclaw.sim import start_simulators  # noqa: E402
+from openclaw.venues.registry import Ed25519Key, make_fast_route  # noqa: E402
 
 ED_API_KEY = "openclaw-ed25519-test-key"
 
@@ -170,7 +166,7 @@ def test_key_file_errors_name_the_file_never_the_key(tmp_path: Path) -> None:
         Ed25519Key.from_file(ED_API_KEY, tmp_path / "missing.pem")
     for e in (e1, e2):
         assert "BEGIN" not in str(e.value) and ED_API_KEY not in str(e.value)
-    with pytest.raises(ValueError, match="Binance's only"):
+    with pytest.raises(ValueError, match="offered by binance only"):
         make_fast_route("okx", "ws://127.0.0.1:1/ws/v5/private", Credentials.simulator(),
                         ed25519=Ed25519Key.from_file(ED_API_KEY, _write(tmp_path)))
 

@@ -20,12 +20,7 @@ pytest.importorskip("ccxt")
 
 from support.aio import deadline
 
-from openclaw.execution.fast import (  # noqa: E402
-    FastConfig,
-    LoginError,
-    VenueRejected,
-    make_fast_route,
-)
+from openclaw.execution.fast import FastConfig, LoginError, VenueRejected  # noqa: E402
 from openclaw.execution.ratelimit import TokenBucket  # noqa: E402
 from openclaw.execution.router import Router, VenueRoute  # noqa: E402
 from openclaw.execution.venues import Credentials, make_client  # noqa: E402
@@ -33,6 +28,7 @@ from openclaw.journal import Journal  # noqa: E402
 from openclaw.model.client_ids import ClientIdFactory  # noqa: E402
 from openclaw.model.orders import Order, OrderStatus  # noqa: E402
 from openclaw.sim import start_simulators  # noqa: E402
+from openclaw.venues.registry import make_fast_route  # noqa: E402
 
 VENUES = ("binance", "okx", "bybit")
 WS_KEY = {"binance": "ws_api", "okx": "ws_private", "bybit": "ws_trade"}
@@ -559,7 +555,7 @@ def test_router_outcome_of_ccxt_errors_is_by_class() -> None:
 
 def test_binance_unknown_order_status_is_never_guessed() -> None:
     from openclaw.execution.fast import ReplyLost
-    from openclaw.execution.fast.binance import binance_unified
+    from openclaw.venues.binance.trade_ws import binance_unified
 
     with pytest.raises(ReplyLost, match="unknown status"):
         binance_unified({"orderId": 7, "status": "SOMETHING_NEW", "executedQty": "0"})

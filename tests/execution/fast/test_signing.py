@@ -16,16 +16,12 @@ from decimal import Decimal
 import orjson
 import pytest
 
-from openclaw.execution.fast import (
-    BinanceFastRoute,
-    BybitFastRoute,
-    OkxFastRoute,
-    make_fast_route,
-)
-from openclaw.execution.fast.bybit import bybit_auth_sign
-from openclaw.execution.fast.okx import okx_login_sign
 from openclaw.execution.venues import Credentials
 from openclaw.model.orders import Order
+from openclaw.venues.binance.trade_ws import BinanceFastRoute
+from openclaw.venues.bybit.trade_ws import BybitFastRoute, bybit_auth_sign
+from openclaw.venues.okx.trade_ws import OkxFastRoute, okx_login_sign
+from openclaw.venues.registry import make_fast_route
 
 # the Binance documentation's example key pair (illustrative, published in the docs)
 DOC_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
@@ -136,7 +132,7 @@ def test_bybit_order_frame(kind: str) -> None:
 def test_secrets_stay_out_of_reprs_and_bad_input_is_refused() -> None:
     route = make_fast_route("okx", "ws://127.0.0.1:1/ws/v5/private", SIM)
     assert SIM.secret not in repr(route) and SIM.password not in repr(route)
-    with pytest.raises(ValueError, match="no fast route"):
+    with pytest.raises(ValueError, match="unknown venue .kraken."):
         make_fast_route("kraken", "ws://127.0.0.1:1/x", SIM)
     with pytest.raises(ValueError, match="ws://"):
         make_fast_route("bybit", "http://127.0.0.1:1/v5/trade", SIM)
@@ -149,7 +145,7 @@ def test_secrets_stay_out_of_reprs_and_bad_input_is_refused() -> None:
 
 def test_route_choice_comes_from_the_config() -> None:
     from openclaw.config import ConfigError, parse_config
-    from openclaw.execution.fast import fast_route_for
+    from openclaw.venues.registry import fast_route_for
 
     inst = [{"venue": v, "symbol": s, "base": "BTC", "quote": "USDT", "tick_size": "0.01",
              "lot_size": "0.00001"} for v, s in (("binance", "BTCUSDT"), ("okx", "BTC-USDT"))]

@@ -10,6 +10,8 @@ overlaps the old and new sockets, and the duplicates are simply stale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -161,3 +163,20 @@ class BinanceFeed(VenueConnection):
     def snapshot_url(self, fetch: FetchSnapshot) -> str:
         return (f"{self.rest_base}/api/v3/depth?symbol={quote(fetch.instrument.symbol)}"
                 f"&limit={self.snapshot_limit}")
+
+
+# ---- the venue's entries for the services (``openclaw.venues.registry.FEEDS``) ----------------
+
+def connection(bookset: BookSet, insts: list[tuple[Instrument, int]], endpoints: Any, *,
+               category: str, depth: int, config: ConnectionConfig,
+               listener: Callable[[int, int], None], session: Any,
+               counters: FeedCounters) -> BinanceFeed:
+    """The aggregator's depth connection for ``insts`` (``endpoints``: ``VenueEndpoints``)."""
+    return BinanceFeed(bookset, insts, endpoints.ws, endpoints.rest, config=config,
+                           listener=listener, session=session, counters=counters)
+
+
+def replay_sync(bookset: BookSet, counters: FeedCounters, *, category: str,
+                auto_units: tuple[str, str]) -> BinanceSync:
+    """A sync fed from recorded frames (``openclaw-trading replay``)."""
+    return BinanceSync(bookset, [], counters, auto_units=auto_units)

@@ -9,6 +9,8 @@ checksum mismatch resubscribes for a fresh snapshot. If OKX stops pushing the in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -176,3 +178,20 @@ class OkxFeed(VenueConnection):
     def snapshot_url(self, fetch: FetchSnapshot) -> str:
         inst = quote(fetch.instrument.symbol)
         return f"{self.rest_base}/api/v5/market/books?instId={inst}&sz=400"
+
+
+# ---- the venue's entries for the services (``openclaw.venues.registry.FEEDS``) ----------------
+
+def connection(bookset: BookSet, insts: list[tuple[Instrument, int]], endpoints: Any, *,
+               category: str, depth: int, config: ConnectionConfig,
+               listener: Callable[[int, int], None], session: Any,
+               counters: FeedCounters) -> OkxFeed:
+    """The aggregator's depth connection for ``insts`` (``endpoints``: ``VenueEndpoints``)."""
+    return OkxFeed(bookset, insts, endpoints.ws, endpoints.rest, config=config,
+                       listener=listener, session=session, counters=counters)
+
+
+def replay_sync(bookset: BookSet, counters: FeedCounters, *, category: str,
+                auto_units: tuple[str, str]) -> OkxSync:
+    """A sync fed from recorded frames (``openclaw-trading replay``)."""
+    return OkxSync(bookset, [], counters, auto_units=auto_units)

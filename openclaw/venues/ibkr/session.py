@@ -74,13 +74,6 @@ from ib_async.objects import Fill as IbFill
 from ib_async.order import Order as IbOrder
 from ib_async.order import Trade
 
-from openclaw.brokers.pacing import (
-    PACING_CODES,
-    Backoff,
-    HistoricalLimits,
-    HistoricalPacer,
-    message_limit,
-)
 from openclaw.feeds.bar_cache import BarCache, CachedBars, CloseMatrix, DailyBars
 from openclaw.journal import Journal, RunStatus
 from openclaw.model.errors import OpenclawError
@@ -91,6 +84,13 @@ from openclaw.model.orders import (
     OrderType,
     Side,
     VenueAnswer,
+)
+from openclaw.venues.ibkr.pacing import (
+    PACING_CODES,
+    Backoff,
+    HistoricalLimits,
+    HistoricalPacer,
+    message_limit,
 )
 
 __all__ = [
@@ -105,7 +105,7 @@ __all__ = [
     "symbol_of",
 ]
 
-log = logging.getLogger("openclaw.brokers.ibkr")
+log = logging.getLogger("openclaw.venues.ibkr.session")
 
 VENUE = "ibkr"
 #: journal run name under which refused executions (anomalies) are recorded

@@ -8,6 +8,8 @@ snapshot. One connection serves one category; books are keyed by category + symb
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 import orjson
@@ -118,3 +120,21 @@ class BybitFeed(VenueConnection):
 
     def ping_frame(self) -> str | None:
         return '{"op":"ping"}'
+
+
+# ---- the venue's entries for the services (``openclaw.venues.registry.FEEDS``) ----------------
+
+def connection(bookset: BookSet, insts: list[tuple[Instrument, int]], endpoints: Any, *,
+               category: str, depth: int, config: ConnectionConfig,
+               listener: Callable[[int, int], None], session: Any,
+               counters: FeedCounters) -> BybitFeed:
+    """The aggregator's depth connection for ``insts`` (``endpoints``: ``VenueEndpoints``)."""
+    return BybitFeed(bookset, insts, endpoints.ws, category=category, depth=depth,
+                         config=config, listener=listener, session=session,
+                         counters=counters)
+
+
+def replay_sync(bookset: BookSet, counters: FeedCounters, *, category: str,
+                auto_units: tuple[str, str]) -> BybitSync:
+    """A sync fed from recorded frames (``openclaw-trading replay``)."""
+    return BybitSync(bookset, [], counters, auto_units=auto_units, category=category)

@@ -1,0 +1,9 @@
+"""Binance as a venue: its depth feed (``feed``), trading WebSocket route (``trade_ws``) and
+order history (``history``); facts and sources: docs/venues/binance.md. ``KIT`` is what the
+registry (``openclaw.venues.registry``) binds."""
+
+from openclaw.venues.binance import feed, history
+from openclaw.venues.binance.trade_ws import BinanceFastRoute
+from openclaw.venues.kit import VenueKit
+
+KIT = VenueKit(feed=feed, trade_ws=BinanceFastRoute, history=history.list_orders)

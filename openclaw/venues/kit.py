@@ -1,0 +1,22 @@
+"""What a crypto venue's folder provides to the registry (one ``KIT`` per venue)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from openclaw.execution.fast.base import FastRoute
+
+#: async list_orders(ccxt client, symbol, since_ms) -> the venue's orders (ccxt dicts)
+HistoryLister = Callable[[Any, str, int], Awaitable[list[dict[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class VenueKit:
+    """A crypto venue's implementations (the modules of ``venues/<venue>/``)."""
+
+    feed: ModuleType                 # connection, replay_sync (feeds.aggregator.VenueFeed)
+    trade_ws: type[FastRoute]        # the trading WebSocket route (execution.fast.base.FastRoute)
+    history: HistoryLister           # the venue's order history, paged
