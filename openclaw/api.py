@@ -39,6 +39,7 @@ from openclaw.model.client_ids import ClientIdFactory
 from openclaw.model.errors import OpenclawError, OrderFieldError
 from openclaw.model.instrument import Instrument
 from openclaw.model.orders import Order, OrderType, Side
+from openclaw.model.venues import crypto_venue
 
 __all__ = ["STAGES", "BookChange", "LegSpec", "OrderRefused", "Session"]
 
@@ -128,7 +129,7 @@ class Session:
     def book(self, venue: str, symbol: str, category: str = "spot") -> OrderBook:
         """The live book of ``venue``'s ``symbol`` as the venue writes it (``BTCUSDT``,
         ``BTC-USDT``); a view into the feed's buffers, updated in place."""
-        key = f"{category}:{symbol}" if venue == "bybit" else symbol
+        key = f"{category}:{symbol}" if crypto_venue(venue).category_in_book_key else symbol
         book: OrderBook = self._r.aggregator.book(venue, key)
         return book
 

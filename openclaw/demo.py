@@ -72,7 +72,7 @@ from openclaw.strategies.triarb import (
     SUBMIT,
     ArbPipeline,
 )
-from openclaw.venues.registry import FEEDS, SIM_URL_KEYS, make_fast_route
+from openclaw.venues.registry import FEEDS, SIM_URL_KEYS, crypto_venue, make_fast_route
 
 VENUES = ("binance", "okx", "bybit")
 #: order entry of the demo's venues: ccxt (REST) or the venues' trading WebSockets
@@ -149,11 +149,8 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
             base, quote = spec.symbol.split("/")
             instruments.append(Instrument(venue, spec.venue_symbol, spec.tick, spec.lot,
                                           base=base, quote=quote))
-    endpoints = {
-        "binance": VenueEndpoints(ws=sims.binance.ws_base, rest=sims.binance.url),
-        "okx": VenueEndpoints(ws=sims.okx.ws_url, rest=sims.okx.url),
-        "bybit": VenueEndpoints(ws=sims.bybit.ws_base, rest=sims.bybit.url),
-    }
+    endpoints = {v: VenueEndpoints(ws=getattr(sims.servers[v], crypto_venue(v).sim_ws_attr),
+                                   rest=sims.servers[v].url) for v in VENUES}
     agg = Aggregator(instruments, endpoints, config=ConnectionConfig(stale_after=2.0), feeds=FEEDS)
     creds = Credentials.simulator()
     routes = {v: VenueRoute(v, make_client(v, creds, sims.servers[v].url),

@@ -56,6 +56,7 @@ from typing import Any
 
 from openclaw.config import Config, ConfigError, journal_synchronous, load_config
 from openclaw.model.errors import OpenclawError
+from openclaw.model.venues import crypto_venue
 
 log = logging.getLogger("openclaw.runner")
 
@@ -148,8 +149,9 @@ def preflight(cfg: Config, paper: bool, source: str = "<config>") -> dict[str, S
                 if var and not os.environ.get(var):
                     errors.append((f"venues.{name}.{key}",
                                    f"environment variable {var} is not set"))
-        if v.mode == "live" and name == "okx" and not paper and not v.passphrase_env:
-            errors.append((f"venues.{name}.passphrase_env", "OKX needs a passphrase"))
+        if (v.mode == "live" and crypto_venue(name).needs_passphrase and not paper
+                and not v.passphrase_env):
+            errors.append((f"venues.{name}.passphrase_env", f"{name} needs a passphrase"))
         if v.ed25519_key_file:
             if not os.path.isfile(v.ed25519_key_file):
                 errors.append((f"venues.{name}.ed25519_key_file", "no such file"))
@@ -470,7 +472,7 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
     for name, v in cfg.venues.items():
         if v.mode == "sim":
             s = r.sims.servers[name]
-            ws = s.ws_url if name == "okx" else s.ws_base
+            ws = getattr(s, crypto_venue(name).sim_ws_attr)
             endpoints[name] = VenueEndpoints(ws=ws, rest=s.url)
         else:
             endpoints[name] = VenueEndpoints(ws=v.ws, rest=v.rest)

@@ -47,6 +47,8 @@ class VenueSpec:
     category_in_book_key: bool       # book keys read "category:SYMBOL" (Bybit's topics differ)
     sim_trade_ws_key: str | None     # where the simulators publish the trading WebSocket
     ed25519_logon: bool = False      # trading WebSocket session.logon with an Ed25519 key
+    # the simulator server's attribute that is this venue's ``ws`` endpoint (the feed's base)
+    sim_ws_attr: str = "ws_base"
     # ccxt: options merged into the client's, capability overrides, and the sections of ccxt's
     # error maps consulted before the general ones (docs/venues/ccxt.md)
     ccxt_options: Mapping[str, Any] = field(default_factory=dict)
@@ -60,7 +62,7 @@ VENUES: dict[str, VenueSpec] = {v.name: v for v in (
               ccxt_options={"fetchCurrencies": False, "fetchMargins": False},
               ccxt_error_sections=("spot",)),
     VenueSpec("okx", "crypto", "okx", "clOrdId", True, ("spot",), False, "ws_private",
-              ccxt_has={"fetchCurrencies": False}),
+              ccxt_has={"fetchCurrencies": False}, sim_ws_attr="ws_url"),
     VenueSpec("bybit", "crypto", "bybit", "orderLinkId", False, ("spot", "linear", "inverse"),
               True, "ws_trade", ccxt_has={"fetchCurrencies": False},
               ccxt_options={"defaultType": "spot", "enableUnifiedAccount": True,

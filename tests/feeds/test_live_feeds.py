@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from livelib import assert_books_match, quiesce, run, started
-from livelib import wait_for as _wait
+from support.livefeeds import assert_books_match, quiesce, run, started
+from support.livefeeds import wait_for as _wait
 
 from openclaw.feeds.aggregator import Aggregator
 from openclaw.feeds.state import BookState
@@ -140,7 +140,7 @@ def test_stalled_feed_turns_books_stale_then_reconnects() -> None:
 @pytest.mark.parametrize("venue", ["binance", "okx", "bybit"])
 def test_unknown_symbol_is_a_clear_error(venue: str, ) -> None:
     async def body() -> None:
-        from livelib import FAST, endpoints_of
+        from support.livefeeds import FAST, endpoints_of
 
         from openclaw.model.instrument import Instrument
         from openclaw.sim import start_simulators

@@ -6,8 +6,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from livelib import FAST, assert_books_match, endpoints_of, instruments_of, quiesce, run, started
-from livelib import wait_for as _wait
+from support.livefeeds import (
+    FAST,
+    assert_books_match,
+    endpoints_of,
+    instruments_of,
+    quiesce,
+    run,
+    started,
+)
+from support.livefeeds import wait_for as _wait
 
 from openclaw.feeds.aggregator import Aggregator
 from openclaw.feeds.state import BookState

@@ -14,7 +14,7 @@ import pytest
 
 from openclaw.ibkr_app import cli_fx
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _cli(*args: str, timeout: float = 90.0) -> subprocess.CompletedProcess[str]:

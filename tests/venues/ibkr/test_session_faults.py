@@ -16,7 +16,7 @@ from openclaw.model.orders import OrderStatus
 from openclaw.sim import tws
 from openclaw.venues.ibkr.pacing import Backoff
 from openclaw.venues.ibkr.session import ANOMALY_RUN_NAME, IbkrError, IbkrSession
-from tests.brokers.conftest import order, run, wait_until
+from tests.venues.ibkr.conftest import order, run, wait_until
 
 ACCOUNT = "DU7654321"
 

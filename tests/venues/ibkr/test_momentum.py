@@ -18,7 +18,7 @@ from openclaw.sim import tws  # a broken simulator must fail, not skip
 from openclaw.strategies.momentum import MomentumConfig, plan_from_closes
 from openclaw.venues.ibkr.pacing import Backoff, HistoricalLimits
 from openclaw.venues.ibkr.session import IbkrSession
-from tests.brokers.conftest import run, wait_until
+from tests.venues.ibkr.conftest import run, wait_until
 
 
 async def _setup(tmp: Path, universe: int = 60, cache: bool = True) -> tuple:

@@ -6,14 +6,13 @@ import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
-from support.aio import deadline
-
 from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
 from openclaw.feeds.connection import ConnectionConfig
 from openclaw.feeds.state import BookState
 from openclaw.model.instrument import Instrument
 from openclaw.sim import Simulators, start_simulators
-from openclaw.venues.registry import FEEDS
+from openclaw.venues.registry import CRYPTO_VENUES, FEEDS, crypto_venue
+from support.aio import deadline
 
 T = TypeVar("T")
 
@@ -34,11 +33,8 @@ def instruments_of(sims: Simulators, venues: tuple[str, ...] = ("binance", "okx"
 
 
 def endpoints_of(sims: Simulators) -> dict[str, VenueEndpoints]:
-    return {
-        "binance": VenueEndpoints(ws=sims.binance.ws_base, rest=sims.binance.url),
-        "okx": VenueEndpoints(ws=sims.okx.ws_url, rest=sims.okx.url),
-        "bybit": VenueEndpoints(ws=sims.bybit.ws_base, rest=sims.bybit.url),
-    }
+    return {v: VenueEndpoints(ws=getattr(sims.servers[v], crypto_venue(v).sim_ws_attr),
+                              rest=sims.servers[v].url) for v in CRYPTO_VENUES}
 
 
 FAST = ConnectionConfig(ping_interval=1.0, data_timeout=3.0, stale_after=2.0,

@@ -14,7 +14,7 @@ from openclaw.model.orders import EventKind, Order, OrderEvent, OrderStatus
 from openclaw.sim import tws  # a broken simulator must fail, not skip
 from openclaw.venues.ibkr.pacing import Backoff, HistoricalLimits
 from openclaw.venues.ibkr.session import IbkrSession
-from tests.brokers.conftest import order, run, wait_until
+from tests.venues.ibkr.conftest import order, run, wait_until
 
 ACCOUNT = "DU7654321"
 
