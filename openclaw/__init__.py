@@ -23,12 +23,12 @@ if TYPE_CHECKING:
     from openclaw._core.book import BookSet, OrderBook
     from openclaw._core.triarb import find_arbitrage
     from openclaw.api import BookChange, OrderRefused, Session
-    from openclaw.config import load_config
+    from openclaw.app.config import load_config
     from openclaw.latency import latency_report
 
 # the strategy-author API (openclaw/api.py, docs/python-api.md), imported on first use
 _LAZY = {"Session": "openclaw.api", "BookChange": "openclaw.api", "OrderRefused": "openclaw.api",
-         "load_config": "openclaw.config", "latency_report": "openclaw.latency"}
+         "load_config": "openclaw.app.config", "latency_report": "openclaw.latency"}
 
 
 def __getattr__(name: str) -> Any:

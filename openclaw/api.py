@@ -34,7 +34,7 @@ from typing import Any
 from openclaw._core.book import OrderBook
 from openclaw._core.merge import MergedBook
 from openclaw._core.stageclock import StageClock
-from openclaw.config import Config, load_config
+from openclaw.app.config import Config, load_config
 from openclaw.model.client_ids import ClientIdFactory
 from openclaw.model.errors import OpenclawError, OrderFieldError
 from openclaw.model.instrument import Instrument
@@ -97,7 +97,7 @@ class Session:
                     seed: int = 7) -> Session:
         """Start everything the config names except its strategies; returns when every book is
         LIVE. Raises ``ConfigError`` listing every problem of a bad config."""
-        from openclaw.runner import Running, close_system, preflight, start_system
+        from openclaw.app.runner import Running, close_system, preflight, start_system
 
         if isinstance(config, Config):
             cfg, source = config, "<config>"
@@ -273,7 +273,7 @@ class Session:
     async def close(self, drain_timeout: float = 10.0) -> dict[str, Any]:
         """No new orders; wait for those in flight (up to ``drain_timeout``), settle every
         non-final order at its venue, check the journal, close everything; the summary."""
-        from openclaw.runner import close_system, shutdown_system
+        from openclaw.app.runner import close_system, shutdown_system
 
         self._closing = True
         t0 = time.monotonic()

@@ -126,8 +126,8 @@ def config_check(
     IBKR files); every error is listed with its path in the file; exit 2 on a bad file."""
     import asyncio
 
-    from openclaw.config import ConfigError
-    from openclaw.runner import check_run_file
+    from openclaw.app.config import ConfigError
+    from openclaw.app.runner import check_run_file
 
     try:
         info = asyncio.run(check_run_file(str(path), paper=paper))
@@ -161,7 +161,7 @@ def demo_cmd(
 
     import orjson
 
-    from openclaw.demo import JOURNAL_SYNCS, ROUTES, run_demo
+    from openclaw.app.demo import JOURNAL_SYNCS, ROUTES, run_demo
 
     if route not in ROUTES:
         typer.echo(f"--route must be one of {', '.join(ROUTES)}, not {route!r}", err=True)
@@ -403,7 +403,7 @@ def run_cmd(
     if log_format not in ("json", "human"):
         typer.echo(f"error: --log-format must be json or human, not {log_format!r}", err=True)
         raise typer.Exit(code=2)
-    from openclaw.runner import main as run_main
+    from openclaw.app.runner import main as run_main
 
     code = run_main(str(path), paper=paper, log_format=log_format, seconds=seconds, seed=seed,
                     drain_timeout=drain)
@@ -457,7 +457,7 @@ def ibkr_momentum(
 
     import orjson
 
-    from openclaw.ibkr_app import cli_momentum, render_momentum
+    from openclaw.app.ibkr import cli_momentum, render_momentum
     from openclaw.model.errors import OpenclawError
 
     if dry_run == execute:
@@ -512,7 +512,7 @@ def ibkr_fx(
 
     import orjson
 
-    from openclaw.ibkr_app import cli_fx, render_fx
+    from openclaw.app.ibkr import cli_fx, render_fx
     from openclaw.model.errors import OpenclawError
 
     try:
@@ -551,7 +551,7 @@ def schedule_status(
 
     import orjson
 
-    from openclaw.ibkr_app import cli_schedule_status
+    from openclaw.app.ibkr import cli_schedule_status
     from openclaw.model.errors import OpenclawError
 
     try:

@@ -102,7 +102,7 @@ async def _flatten(session: Any, tag: str) -> None:
 
 
 async def _rebalance(reps: int, universe: int, top: int) -> dict[str, Any]:
-    from openclaw.ibkr_app import run_momentum
+    from openclaw.app.ibkr import run_momentum
     from openclaw.strategies.momentum import MomentumConfig
 
     sim = await start_sim_process(seed=1, universe=universe)
@@ -172,7 +172,7 @@ def _pin(pid: int) -> tuple[set[int], set[int]] | None:
 
 
 async def _fx(seconds: float, sync: str, pin: bool = True) -> dict[str, Any]:
-    from openclaw.ibkr_app import run_fx
+    from openclaw.app.ibkr import run_fx
     from openclaw.strategies.fx_scalper import SENT, FxScalperConfig
 
     sim = await start_sim_process(seed=2, universe=5, fx_rate=100.0)
@@ -262,7 +262,7 @@ def run_ibkr_bench(quick: bool = False, json_out: bool = False) -> dict[str, Any
     reb = out["rebalance"]
     out["ok"] = bool(reb["all_filled_and_verified"] and reb["journal_consistent"]
                      and all(out[k]["orders"] > 0 for k in ("fx_normal", "fx_full")))
-    from openclaw.ibkr_app import plain
+    from openclaw.app.ibkr import plain
 
     out = plain(out)
     if json_out:

@@ -56,7 +56,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from openclaw.execution.resolver import spare_token
 from openclaw.model.orders import Order, OrderStatus
 
-if TYPE_CHECKING:       # annotations only: openclaw.config imports ReconcileConfig from here
+if TYPE_CHECKING:       # annotations only: openclaw.app.config imports ReconcileConfig from here
     from openclaw.execution.router import Router
     from openclaw.journal import Journal
 

@@ -31,13 +31,13 @@ LAYERS: dict[str, int] = {
     # venues: one folder per venue (its feed, trading route, history; IBKR's session, pacing)
     "venues": 3,
     "strategies": 4,
-    # the app layer: wiring a running system from a config
-    "config": 5, "runner": 5, "demo": 5, "ibkr_app": 5, "api": 5,
+    # the app layer: wiring a running system from a config (app/), and the embedding API
+    "app": 5, "api": 5,
     # entry points and harnesses
     "cli": 6, "__main__": 6, "bench": 6, "errors": 6, "__init__": 6,
 }
 SIM = "sim"
-SIM_USERS = {"runner", "demo", "cli", "bench", "api"}   # start simulators for sim/paper runs
+SIM_USERS = {"app", "cli", "bench", "api"}   # start simulators for sim/paper runs
 _CYIMPORT = re.compile(r"^\s*(?:from\s+([\w.]+)\s+c?import|c?import\s+([\w.]+))")
 
 

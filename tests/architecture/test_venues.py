@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from openclaw.config import ConfigError, parse_config
+from openclaw.app.config import ConfigError, parse_config
 from openclaw.execution.router import VenueRoute
 from openclaw.execution.venues import VENUE_CLASSES, Credentials, make_client
 from openclaw.model.instrument import Instrument

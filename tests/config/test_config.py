@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from openclaw.config import ConfigError, load_config, parse_config
+from openclaw.app.config import ConfigError, load_config, parse_config
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -122,7 +122,7 @@ def test_schema_errors_exit_2_with_paths(tmp_path: Path) -> None:
 
 def test_ibkr_file_with_top_level_risk_is_refused_not_ignored(tmp_path: Path) -> None:
     """Nothing reads a top-level [risk] in an IBKR run, so it must be an error, not a no-op."""
-    from openclaw.config import ConfigError, load_ibkr_config
+    from openclaw.app.config import ConfigError, load_ibkr_config
 
     src = (ROOT / "examples" / "fx.toml").read_text(encoding="utf-8")
     bad = tmp_path / "fx_risk.toml"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from openclaw.config import ConfigError, journal_synchronous, parse_config
+from openclaw.app.config import ConfigError, journal_synchronous, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTR = [{"venue": "binance", "symbol": "BTCUSDT", "base": "BTC", "quote": "USDT",
@@ -55,7 +55,7 @@ def test_bad_value_is_listed_with_its_path() -> None:
 
 def test_run_honours_explicit_full_on_simulators(tmp_path: Path) -> None:
     """An all-simulated run that asks for FULL gets FULL (not inline), and ends clean."""
-    from openclaw.runner import run_config
+    from openclaw.app.runner import run_config
 
     data = tomllib.loads((ROOT / "examples" / "triarb.toml").read_text())
     data["journal"] = {"path": str(tmp_path / "j.sqlite"), "synchronous": "full"}

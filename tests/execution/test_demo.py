@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("ccxt")
 
-from openclaw.demo import STAGE_PAIRS, run_demo  # noqa: E402
+from openclaw.app.demo import STAGE_PAIRS, run_demo  # noqa: E402
 
 
 def test_demo_short_run_keeps_every_order() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("ccxt")
 
-from openclaw.demo import STAGE_PAIRS, VENUES, run_demo  # noqa: E402
+from openclaw.app.demo import STAGE_PAIRS, VENUES, run_demo  # noqa: E402
 
 KEYS = ("seconds", "opportunities", "arbitrages", "orders", "fills", "unwinds", "incomplete",
         "unwind_refused", "pipeline_errors", "lost_orders", "duplicate_orders",

@@ -441,7 +441,7 @@ def test_in_flight_orders_defer_the_comparison(tmp_path: Path) -> None:
 def test_demo_reconciles_without_false_halt() -> None:
     """The demo (public JSON contract) reconciles after its arbitrages and at the end, and a
     normal run on the simulators never halts."""
-    from openclaw.demo import run_demo
+    from openclaw.app.demo import run_demo
 
     summary = asyncio.run(asyncio.wait_for(run_demo(4.0, seed=3, show=False), 90))
     assert summary["arbitrages"] > 0
@@ -620,8 +620,8 @@ def test_openclaw_run_reconciles_and_halts_on_a_moved_balance(tmp_path: Path,
     """``openclaw-trading run`` (run_config, in process) reconciles from its start: money moved at a
     venue behind its back -> HALT alert at the Telegram server, and the run summary says
     halted (not ok)."""
-    from openclaw.config import load_config
-    from openclaw.runner import run_config
+    from openclaw.app.config import load_config
+    from openclaw.app.runner import run_config
 
     async def body() -> dict[str, Any]:
         sims = await start_simulators(seed=5, rate=20)
@@ -666,7 +666,7 @@ def test_openclaw_run_reconciles_and_halts_on_a_moved_balance(tmp_path: Path,
 
 def test_reconcile_section_defaults_and_errors() -> None:
     """``[reconcile]`` is optional (defaults), typed, and a bad value is a listed ConfigError."""
-    from openclaw.config import ConfigError, parse_config
+    from openclaw.app.config import ConfigError, parse_config
 
     base = {"venues": {"okx": {}}, "instruments": [
         {"venue": "okx", "symbol": "BTC-USDT", "base": "BTC", "quote": "USDT",

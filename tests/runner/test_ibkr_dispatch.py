@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from openclaw import runner
-from openclaw.config import ConfigError
+from openclaw.app import runner
+from openclaw.app.config import ConfigError
 
 ENTRY = '''
 import asyncio

@@ -69,8 +69,8 @@ def test_fx_run_on_the_simulator(tmp_path: Path) -> None:
 
 
 def test_fx_ignore_window_is_for_the_simulator_only() -> None:
-    from openclaw.config import ConfigError, IbkrRunConfig
-    from openclaw.ibkr_app import fx_run_settings
+    from openclaw.app.config import ConfigError, IbkrRunConfig
+    from openclaw.app.ibkr import fx_run_settings
 
     sim = IbkrRunConfig.model_validate({"fx": {"ignore_window": True}})
     assert fx_run_settings(sim)[1] is True
@@ -84,8 +84,8 @@ def test_fx_ignore_window_is_for_the_simulator_only() -> None:
 
 def test_ibkr_fx_cli_reads_ignore_window_from_the_file(tmp_path: Path) -> None:
     """``openclaw-trading ibkr fx --config`` accepts the key too, and refuses it with --port."""
-    from openclaw.config import ConfigError
-    from openclaw.ibkr_app import cli_fx
+    from openclaw.app.config import ConfigError
+    from openclaw.app.ibkr import cli_fx
 
     cfg = tmp_path / "fx.toml"
     cfg.write_text(_toml({"fx": {"ignore_window": True}}))
@@ -157,8 +157,8 @@ def test_momentum_scheduler_catches_up_once(tmp_path: Path) -> None:
 
 
 def test_schedule_section_errors_are_listed() -> None:
-    from openclaw.config import ConfigError, IbkrRunConfig
-    from openclaw.ibkr_app import weekly_schedule
+    from openclaw.app.config import ConfigError, IbkrRunConfig
+    from openclaw.app.ibkr import weekly_schedule
 
     bad = IbkrRunConfig.model_validate({"schedule": {"weekday": "funday", "when": "x"}})
     with pytest.raises(ConfigError, match="when"):

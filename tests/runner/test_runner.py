@@ -22,10 +22,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from openclaw.config import parse_config
+from openclaw.app.config import parse_config
+from openclaw.app.runner import preflight
 from openclaw.execution.venues import SIM_KEY, SIM_PASSPHRASE, SIM_SECRET
 from openclaw.journal import Journal
-from openclaw.runner import preflight
 from openclaw.sim import Simulators, start_simulators
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -216,7 +216,7 @@ def test_live_without_credentials_is_a_config_error(tmp_path: Path) -> None:
 
 def test_configured_strategy_without_module_is_an_error() -> None:
     """A ``[strategy.NAME]`` section whose module is missing is an error, never skipped."""
-    from openclaw.config import ConfigError
+    from openclaw.app.config import ConfigError
 
     cfg = parse_config({"venues": {"binance": {}}, "instruments": [
         {"venue": "binance", "symbol": "BTCUSDT", "base": "BTC", "quote": "USDT",

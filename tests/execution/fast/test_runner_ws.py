@@ -31,7 +31,7 @@ pytest.importorskip("cryptography")
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from openclaw.config import ConfigError, parse_config  # noqa: E402
+from openclaw.app.config import ConfigError, parse_config  # noqa: E402
 from openclaw.execution.venues import SIM_KEY, SIM_PASSPHRASE, SIM_SECRET  # noqa: E402
 from openclaw.journal import Journal  # noqa: E402
 from openclaw.sim import Simulators, start_simulators  # noqa: E402

@@ -144,7 +144,7 @@ def test_secrets_stay_out_of_reprs_and_bad_input_is_refused() -> None:
 
 
 def test_route_choice_comes_from_the_config() -> None:
-    from openclaw.config import ConfigError, parse_config
+    from openclaw.app.config import ConfigError, parse_config
     from openclaw.venues.registry import fast_route_for
 
     inst = [{"venue": v, "symbol": s, "base": "BTC", "quote": "USDT", "tick_size": "0.01",

@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from openclaw.ibkr_app import cli_fx
+from openclaw.app.ibkr import cli_fx
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -98,7 +98,7 @@ def test_schedule_status_without_journal_fails_cleanly(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["momentum.toml", "fx.toml"])
 def test_examples_validate(name: str) -> None:
-    from openclaw.config import load_ibkr_config
+    from openclaw.app.config import load_ibkr_config
 
     cfg = load_ibkr_config(ROOT / "examples" / name)
     assert cfg.ibkr.port in (None, 4002, 7497)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from openclaw.app.ibkr import run_momentum
 from openclaw.feeds.bar_cache import BarCache
-from openclaw.ibkr_app import run_momentum
 from openclaw.journal import Journal, RunStatus
 from openclaw.model.orders import Order, OrderStatus
 from openclaw.schedule import run_order_prefix
@@ -113,7 +113,7 @@ def test_crash_mid_rebalance_sends_only_missing_orders(tmp_path: Path) -> None:
             # attempt 1: claim with a lease that expires at once, plan, send half, crash
             await journal.claim_run(run_id, "momentum_manual", "crashed-owner",
                                     now_ns=time.time_ns(), lease_ns=1)
-            from openclaw.ibkr_app import IbkrMomentumBroker
+            from openclaw.app.ibkr import IbkrMomentumBroker
 
             snap = await IbkrMomentumBroker(s1).account_snapshot()
             m = await s1.daily_closes(cfg.universe, cfg.lookback_days + 1)
@@ -168,7 +168,7 @@ def test_rerun_of_finished_run_is_refused(tmp_path: Path) -> None:
     async def body() -> None:
         sim, journal, session = await _setup(tmp_path, universe=40)
         try:
-            from openclaw.ibkr_app import MomentumRunError
+            from openclaw.app.ibkr import MomentumRunError
 
             await run_momentum(session, journal, _cfg(sim, top=5), run_id="r-once",
                                execute=True)
@@ -193,7 +193,7 @@ def test_scheduled_run_through_the_session(tmp_path: Path) -> None:
         from datetime import time as dtime
         from zoneinfo import ZoneInfo
 
-        from openclaw.ibkr_app import IbkrMomentumBroker
+        from openclaw.app.ibkr import IbkrMomentumBroker
         from openclaw.schedule import Scheduler, WeeklySchedule
         from openclaw.strategies.momentum import MomentumStrategy
 

@@ -194,7 +194,7 @@ def test_unknown_order_not_at_the_gateway(tmp_path: Path) -> None:
 
 def test_fx_run_without_cash_is_a_typed_error(tmp_path: Path) -> None:
     """No TotalCashValue from the gateway: ``run_fx`` refuses instead of sizing with 0."""
-    from openclaw.ibkr_app import run_fx
+    from openclaw.app.ibkr import run_fx
 
     async def body() -> None:
         sim, journal, session = await _start(tmp_path)
@@ -215,7 +215,7 @@ def test_fx_run_without_cash_is_a_typed_error(tmp_path: Path) -> None:
 def test_manual_run_stops_when_its_lease_is_lost(tmp_path: Path) -> None:
     """``run_momentum`` cancels its rebalance when the lease renewal fails, as the Scheduler
     does, and says so (MomentumRunError); nothing is sent after that."""
-    from openclaw.ibkr_app import MomentumRunError, run_momentum
+    from openclaw.app.ibkr import MomentumRunError, run_momentum
     from openclaw.strategies.momentum import MomentumConfig
 
     async def body() -> None:

@@ -176,7 +176,7 @@ class JournalConfig(_Model):
 
 class IbkrJournalConfig(JournalConfig):
     """The journal of an IBKR run: its durability is fixed by the run (``FULL`` against a
-    gateway, ``NORMAL`` on the built-in simulator, openclaw/ibkr_app.py), so ``synchronous`` is
+    gateway, ``NORMAL`` on the built-in simulator, openclaw/app/ibkr.py), so ``synchronous`` is
     refused here rather than silently ignored."""
 
     @model_validator(mode="after")

@@ -30,7 +30,7 @@ is closed. Exit 0 when every order is final, the journal passes ``Journal.consis
 and reconciliation did not halt, 1 otherwise, 2 on a bad config.
 (A tool that can start simulators, like ``openclaw-trading demo``: the only imports of
 ``openclaw.sim`` are inside ``_start_simulators``, ``_start_tws_sim``, ``_start_fake_telegram`` and
-``check_run_file``; the full list of such imports is in openclaw/demo.py's docstring.)
+``check_run_file``; the full list of such imports is in openclaw/app/demo.py's docstring.)
 
 Journal durability: ``[journal] synchronous`` (``journal_synchronous``): ``FULL`` by default
 when any order goes to a live venue, ``NORMAL`` when every order goes to the simulators; the
@@ -54,11 +54,11 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from openclaw.config import Config, ConfigError, journal_synchronous, load_config
+from openclaw.app.config import Config, ConfigError, journal_synchronous, load_config
 from openclaw.model.errors import OpenclawError
 from openclaw.model.venues import crypto_venue
 
-log = logging.getLogger("openclaw.runner")
+log = logging.getLogger("openclaw.app.runner")
 
 # the simulators publish depth a few ms after they match: IOC legs priced at the detector's
 # depth get this allowance when orders go to the simulators (the demo uses the same figure)
@@ -738,8 +738,8 @@ def status_line(r: Running) -> str:
 #   async def ENTRY(config: IbkrRunConfig, ctx: RunContext) -> dict  (ends when ctx.stop is set)
 IBKR_SECTIONS = ("ibkr", "momentum", "fx", "schedule")
 IBKR_ENTRIES = {
-    "momentum": ("openclaw.ibkr_app", "run_momentum_scheduled"),   # the weekly scheduler
-    "fx": ("openclaw.ibkr_app", "run_fx_configured"),              # the FX scalper
+    "momentum": ("openclaw.app.ibkr", "run_momentum_scheduled"),   # the weekly scheduler
+    "fx": ("openclaw.app.ibkr", "run_fx_configured"),              # the FX scalper
 }
 
 
@@ -779,7 +779,7 @@ def check_ibkr_sections(cfg: Any, source: str) -> None:
     every section at once, each with its path."""
     from types import SimpleNamespace
 
-    from openclaw.ibkr_app import fx_run_settings, momentum_config, weekly_schedule
+    from openclaw.app.ibkr import fx_run_settings, momentum_config, weekly_schedule
 
     errors: list[tuple[str, str]] = []
     checks: list[Callable[[], Any]] = []
@@ -828,7 +828,7 @@ def _check_run_file(path: str, paper: bool, seed: int) -> dict[str, Any]:
     except (OSError, ValueError):
         data = {}                      # load_config reports the file or syntax error
     if is_ibkr_file(data):
-        from openclaw.config import load_ibkr_config
+        from openclaw.app.config import load_ibkr_config
 
         icfg = load_ibkr_config(path)
         errors: list[tuple[str, str]] = []
@@ -874,7 +874,7 @@ async def run_ibkr(path: str, *, paper: bool = False, seconds: float | None = No
     """Run the strategies an IBKR file names until SIGINT/SIGTERM or ``seconds``; each gets
     ``drain_timeout`` seconds after the stop to finish, then is cancelled (and reported)."""
     try:
-        from openclaw.config import load_ibkr_config
+        from openclaw.app.config import load_ibkr_config
     except ImportError as e:
         raise ConfigError(path, [("(file)", f"IBKR configuration is not available: {e}")]) \
             from None

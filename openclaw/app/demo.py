@@ -20,8 +20,8 @@ simulators; the exceptions are the tools whose job includes starting them, becau
 simulators are the embedded default venue (``mode = "sim"``, ``--paper``, the demo, the
 benchmarks). Each imports them lazily, inside the function that needs them, so nothing else
 loads them:
-  * ``openclaw/demo.py`` (``run_demo``): this demo always runs on the simulators;
-  * ``openclaw/runner.py``: ``_start_simulators`` (``mode = "sim"`` venues, ``--paper``),
+  * ``openclaw/app/demo.py`` (``run_demo``): this demo always runs on the simulators;
+  * ``openclaw/app/runner.py``: ``_start_simulators`` (``mode = "sim"`` venues, ``--paper``),
     ``_start_tws_sim`` (an IBKR file without ``port``), ``_start_fake_telegram`` (Telegram
     alerts of an all-simulated run without credentials) and ``check_run_file`` (``openclaw
     config check`` reads the simulated market's tick and lot sizes, as the run checks them);

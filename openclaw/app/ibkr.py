@@ -47,7 +47,7 @@ __all__ = [
     "run_momentum",
 ]
 
-log = logging.getLogger("openclaw.ibkr_app")
+log = logging.getLogger("openclaw.app.ibkr")
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -580,7 +580,7 @@ async def cli_momentum(
 ) -> dict[str, Any]:
     """``openclaw-trading ibkr momentum``: one rebalance (or its plan) on the simulator or a
     gateway."""
-    from openclaw.config import IbkrRunConfig, load_ibkr_config
+    from openclaw.app.config import IbkrRunConfig, load_ibkr_config
 
     cfg = load_ibkr_config(config_path) if config_path else IbkrRunConfig()
     sim, journal, session, info = await _open_gateway(
@@ -617,7 +617,7 @@ async def cli_fx(
 ) -> dict[str, Any]:
     """``openclaw-trading ibkr fx``: the scalper for ``seconds`` (nothing at all outside the window
     unless ``ignore_window``)."""
-    from openclaw.config import ConfigError, IbkrRunConfig, load_ibkr_config
+    from openclaw.app.config import ConfigError, IbkrRunConfig, load_ibkr_config
     from openclaw.strategies.fx_scalper import FxScalper
 
     cfg = load_ibkr_config(config_path) if config_path else IbkrRunConfig()
@@ -773,7 +773,7 @@ def _shutdown_problem(check: dict[str, Any]) -> str | None:
 def fx_run_settings(cfg: Any) -> tuple[Any, bool]:
     """The ``[fx]`` section as ``FxScalperConfig`` and its ``ignore_window`` (a run-file key,
     allowed only with the simulator: a real gateway trades in the overlap window only)."""
-    from openclaw.config import ConfigError
+    from openclaw.app.config import ConfigError
     from openclaw.strategies.fx_scalper import FxScalperConfig
 
     params = dict(cfg.fx)
@@ -849,7 +849,7 @@ def weekly_schedule(cfg: Any) -> Any:
     from datetime import time as dtime
     from datetime import timedelta
 
-    from openclaw.config import ConfigError
+    from openclaw.app.config import ConfigError
     from openclaw.schedule import ScheduleError, WeeklySchedule
 
     sc = dict(cfg.schedule)
@@ -874,7 +874,7 @@ def weekly_schedule(cfg: Any) -> Any:
 def momentum_config(cfg: Any, sim: Any) -> MomentumConfig:
     from pydantic import ValidationError
 
-    from openclaw.config import ConfigError
+    from openclaw.app.config import ConfigError
     from openclaw.venues.ibkr.pacing import IB_MESSAGES_PER_S
 
     params = dict(cfg.momentum)
@@ -950,7 +950,7 @@ async def cli_schedule_status(config_path: str | None, journal_path: str) -> dic
     """``openclaw-trading schedule status``: the last and next momentum runs (B's scheduler)."""
     from pathlib import Path
 
-    from openclaw.config import IbkrRunConfig, load_ibkr_config
+    from openclaw.app.config import IbkrRunConfig, load_ibkr_config
     from openclaw.schedule import Scheduler
 
     cfg = load_ibkr_config(config_path) if config_path else IbkrRunConfig()
