@@ -25,8 +25,9 @@ loads them:
     ``_start_tws_sim`` (an IBKR file without ``port``), ``_start_fake_telegram`` (Telegram
     alerts of an all-simulated run without credentials) and ``check_run_file`` (``openclaw
     config check`` reads the simulated market's tick and lot sizes, as the run checks them);
-  * ``openclaw/cli.py``: ``openclaw-trading sim`` (``openclaw.sim.__main__``: serves the simulators)
-    and ``openclaw-trading ibkr ...`` without ``--port`` (``openclaw.sim.tws``, in-process);
+  * ``openclaw/cli/sim.py``, ``openclaw/cli/ibkr.py``: ``openclaw-trading sim``
+    (``openclaw.sim.__main__``: serves the simulators) and ``openclaw-trading ibkr ...``
+    without ``--port`` (``openclaw.sim.tws``, in-process);
   * ``openclaw/bench/``: ``feed.py`` (frames from ``SyntheticMarket`` and the OKX checksum),
     ``load.py`` (``default_instruments``; the simulators as a ``python -m openclaw.sim``
     child), ``ibkr.py`` (``tws_universe``; ``python -m openclaw.sim.tws`` as a child) and
