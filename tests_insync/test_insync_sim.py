@@ -25,7 +25,7 @@ ib_insync = pytest.importorskip("ib_insync")
 
 from ib_insync import IB, Forex, LimitOrder, MarketOrder, Stock  # noqa: E402
 
-from openclaw.sim.tws import start_tws  # noqa: E402
+from openclaw.sim.tws.server import start_tws  # noqa: E402
 
 T = TypeVar("T")
 logging.getLogger("ib_insync").setLevel(logging.CRITICAL)

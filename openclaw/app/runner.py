@@ -239,7 +239,7 @@ async def _ed25519_keys(cfg: Config, paper: bool, source: str) -> dict[str, Any]
 async def _start_tws_sim(seed: int, universe_size: int, fx_rate: float) -> Any:
     """The TWS simulator of an IBKR run whose ``[ibkr] port`` is unset, with IB's pacing:
     50 client messages/s (error 100 beyond), historical requests unthrottled."""
-    from openclaw.sim.tws import start_tws
+    from openclaw.sim.tws.server import start_tws
 
     return await start_tws(seed=seed, port=0, universe_size=universe_size, fx_rate=fx_rate,
                            hist_pacing_limit=100_000, msg_rate_limit=50)
@@ -855,7 +855,7 @@ def _check_run_file(path: str, paper: bool, seed: int) -> dict[str, Any]:
     if paper or any(v.mode == "sim" for v in cfg.venues.values()):
         from types import SimpleNamespace
 
-        from openclaw.sim.market import SyntheticMarket  # the simulators' instruments
+        from openclaw.sim.engine.market import SyntheticMarket  # the simulators' instruments
 
         market = SyntheticMarket(seed)
         try:

@@ -17,7 +17,7 @@ Baselines in the same process and run, on the same frames:
   python        a plain-Python handler: ``orjson.loads`` + ``float()`` per level into a dict book
                 + the same sequence-continuity check (no crossed-book check, no CRC)
 
-Frames come from the simulators' own market model (``openclaw.sim.market.SyntheticMarket``,
+Frames come from the simulators' own market model (``openclaw.sim.engine.market.SyntheticMarket``,
 seeded, so runs are reproducible) rendered in each venue's wire format. Each case's final book
 (openclaw's and the python handler's) is checked against the market's truth before any figure
 is printed; a mismatch makes ``run_feed_bench`` return ``ok: False`` (exit 1).
@@ -140,8 +140,8 @@ def generate_cases(n_messages: int = DEFAULT_MESSAGES, seed: int = DEFAULT_SEED,
     simulators do). Deterministic for a given (n_messages, seed).
     """
     # The simulators' market model, imported here only: the feeds never depend on the sims.
-    from openclaw.sim.market import ASK, BID, DepthView, SyntheticMarket, default_instruments
-    from openclaw.sim.okx import okx_checksum
+    from openclaw.sim.engine.market import ASK, BID, DepthView, SyntheticMarket, default_instruments
+    from openclaw.sim.okx.server import okx_checksum
 
     if n_messages < 1:
         raise ValueError("n_messages must be >= 1")

@@ -146,7 +146,7 @@ async def _rebalance(reps: int, universe: int, top: int) -> dict[str, Any]:
 
 async def _universe(session: Any, n: int) -> list[str]:
     """The simulator's stock symbols (its universe is deterministic by seed)."""
-    from openclaw.sim.tws_universe import Universe  # bench only: the same generator
+    from openclaw.sim.tws.universe import Universe  # bench only: the same generator
 
     return list(Universe(1, n).symbols)
 

@@ -21,7 +21,7 @@ printed in red and ``targets_met`` is false; ``--strict`` turns that into exit c
 correctness failure (book mismatch, lost message, resync) is exit code 1.
 
 The simulators serve no tick/lot sizes over HTTP, so the instruments come from the simulator's
-default market definition (``openclaw.sim.market.default_instruments``), imported here only.
+default market definition (``openclaw.sim.engine.market.default_instruments``), imported here only.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def sim_instruments() -> list[Instrument]:
     Tick and lot sizes are not served by the simulators' HTTP API, so they come from the
     simulator's own market definition (imported here only, never by ``openclaw.feeds``).
     """
-    from openclaw.sim.market import default_instruments
+    from openclaw.sim.engine.market import default_instruments
 
     out = []
     for spec in default_instruments():

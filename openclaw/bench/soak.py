@@ -34,8 +34,8 @@ from typing import Any
 
 import aiohttp
 
-from openclaw.sim.market import default_instruments
-from openclaw.sim.trading import DEFAULT_API_KEY, DEFAULT_PASSPHRASE, DEFAULT_SECRET
+from openclaw.sim.engine.market import default_instruments
+from openclaw.sim.engine.trading import DEFAULT_API_KEY, DEFAULT_PASSPHRASE, DEFAULT_SECRET
 
 VENUES = ("binance", "okx", "bybit")
 SYMBOLS = ("BTC/USDT", "ETH/USDT", "ETH/BTC")

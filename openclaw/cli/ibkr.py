@@ -17,7 +17,7 @@ def tws_sim_starter():  # noqa: ANN202
     """The in-process TWS simulator for ``openclaw-trading ibkr`` runs without --port."""
 
     async def start(seed: int, universe_size: int, fx_rate: float):  # noqa: ANN202
-        from openclaw.sim.tws import start_tws
+        from openclaw.sim.tws.server import start_tws
 
         return await start_tws(seed=seed, port=0, universe_size=universe_size, fx_rate=fx_rate,
                                hist_pacing_limit=100_000, msg_rate_limit=50)  # IB: ~50 msgs/s

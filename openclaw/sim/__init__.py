@@ -19,12 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from openclaw.sim._base import COMMON_FAULTS, Fault, FaultError, VenueSim
-from openclaw.sim.binance import BinanceSim
-from openclaw.sim.bybit import BybitSim
-from openclaw.sim.clock import MarketClock
-from openclaw.sim.market import InstrumentSpec, SymbolParams, SyntheticMarket
-from openclaw.sim.okx import OkxSim, okx_checksum
+from openclaw.sim.binance.server import BinanceSim
+from openclaw.sim.bybit.server import BybitSim
+from openclaw.sim.engine.base import COMMON_FAULTS, Fault, FaultError, VenueSim
+from openclaw.sim.engine.clock import MarketClock
+from openclaw.sim.engine.market import InstrumentSpec, SymbolParams, SyntheticMarket
+from openclaw.sim.okx.server import OkxSim, okx_checksum
 
 __all__ = [
     "COMMON_FAULTS",

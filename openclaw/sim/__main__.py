@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 from openclaw.sim import CRYPTO_VENUES, start_venues, venue_urls
-from openclaw.sim._base import dumps
+from openclaw.sim.engine.base import dumps
 
 SERVERS = (*CRYPTO_VENUES, "tws", "telegram")
 DEFAULT_TELEGRAM_TOKEN = "123456789:openclaw-test-token"
@@ -109,7 +109,7 @@ async def run(args: argparse.Namespace) -> None:
             stops.extend(server.stop for server in servers.values())
             urls.update({name: venue_urls(server) for name, server in servers.items()})
         if "tws" in chosen:
-            from openclaw.sim.tws import start_tws
+            from openclaw.sim.tws.server import start_tws
 
             tws = await start_tws(seed=args.seed, host=args.host, port=_port(args, "tws"),
                                   universe_size=args.universe,

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from ib_async import IB
 from support.aio import deadline
 
-from openclaw.sim.tws import TwsSim, start_tws
+from openclaw.sim.tws.server import TwsSim, start_tws
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ import pytest
 from ib_async import IB, ExecutionFilter, LimitOrder, MarketOrder, Stock
 from ibkr_testlib import Errors, connect, reconnect, run, tws, wait_until
 
-from openclaw.sim.tws import PACING_TEXT
+from openclaw.sim.tws.server import PACING_TEXT
 
 
 async def _stock(ib: IB, sym: str) -> Stock:

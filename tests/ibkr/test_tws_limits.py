@@ -78,7 +78,7 @@ def test_cli_hist_limit_is_enforced() -> None:
             ib.errorEvent += lambda r, code, m, c=None: codes.append(code)
             await ib.connectAsync(url["host"], int(url["port"]), clientId=5, timeout=10)
             try:
-                from openclaw.sim.tws_universe import Universe
+                from openclaw.sim.tws.universe import Universe
 
                 c = Stock(Universe(1, 5).symbols[0], "SMART", "USD")
                 for _ in range(3):

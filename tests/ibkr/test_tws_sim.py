@@ -11,8 +11,8 @@ import pytest
 from ib_async import IB, Forex, LimitOrder, MarketOrder, Stock
 from ibkr_testlib import connect, run, tws, wait_until
 
-from openclaw.sim.tws import TwsFaultError, TwsSim
-from openclaw.sim.tws_universe import nyse_sessions
+from openclaw.sim.tws.server import TwsFaultError, TwsSim
+from openclaw.sim.tws.universe import nyse_sessions
 
 
 def test_connect_accounts_values_and_positions() -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sim_testlib import PlainBook
 
-from openclaw.sim.market import (
+from openclaw.sim.engine.market import (
     ASK,
     BID,
     DepthView,

@@ -27,8 +27,8 @@ from typing import Any, ClassVar
 import orjson
 from aiohttp import WSMsgType, web
 
-from openclaw.sim.clock import MarketClock
-from openclaw.sim.market import (
+from openclaw.sim.engine.clock import MarketClock
+from openclaw.sim.engine.market import (
     ASK,
     BID,
     BookDiff,
@@ -248,8 +248,8 @@ class VenueSim:
         self._runner: web.AppRunner | None = None
         self._housekeeper: asyncio.Task[None] | None = None
         self.faults_applied: list[dict[str, Any]] = []
-        self.trading: Any = None  # the venue's trading REST API (openclaw.sim.trading)
-        self.wsapi: Any = None  # the venue's trading WebSocket API (openclaw.sim.wsapi_common)
+        self.trading: Any = None  # the venue's trading REST API (openclaw.sim.engine.trading)
+        self.wsapi: Any = None  # the venue's trading WebSocket API (openclaw.sim.engine.wsapi)
         self.app = web.Application()
         self.app.router.add_post("/_sim/fault", self._h_fault)
         self.app.router.add_get("/_sim/book", self._h_book)
@@ -303,12 +303,12 @@ class VenueSim:
         return dumps(payload)
 
     def _attach_trading(self, api: Any) -> None:
-        """Mount a trading REST API (``openclaw.sim.trading.TradingApi``) on this server."""
+        """Mount a trading REST API (``openclaw.sim.engine.trading.TradingApi``) on this server."""
         self.trading = api
         api.add_routes(self.app)
 
     def _attach_wsapi(self, api: Any) -> None:
-        """Mount a trading WebSocket API (``openclaw.sim.wsapi_common.WsApi``)."""
+        """Mount a trading WebSocket API (``openclaw.sim.engine.wsapi.WsApi``)."""
         self.wsapi = api
         api.add_routes(self.app)
 
@@ -570,7 +570,7 @@ class VenueSim:
     ) -> Any:
         """Inject a fault (see ``fault_kinds``); connection faults act now, others are armed.
 
-        Trading faults (``openclaw.sim.trading.REST_FAULTS``) go to the trading API and take
+        Trading faults (``openclaw.sim.engine.trading.REST_FAULTS``) go to the trading API and take
         extra ``params`` (``status``, ``scope``, ``ratio``, ``code``, ``msg``).
         """
         if self.wsapi is not None and kind in self.wsapi.fault_kinds:

@@ -34,8 +34,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from openclaw.sim import tws_wire as wire
-from openclaw.sim.tws_account import (
+from openclaw.sim.tws import wire
+from openclaw.sim.tws.account import (
     Account,
     OrderLogEntry,
     Position,
@@ -44,7 +44,7 @@ from openclaw.sim.tws_account import (
     now_text,
     parse_position_spec,
 )
-from openclaw.sim.tws_universe import (
+from openclaw.sim.tws.universe import (
     DailyBar,
     Instrument,
     LiveQuote,

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from openclaw.sim.rest_binance import BinanceReject, BinanceTrading
-from openclaw.sim.trading import Call, RestFault
-from openclaw.sim.wsapi_common import WsApi, WsSession, dumpb
+from openclaw.sim.binance.rest import BinanceReject, BinanceTrading
+from openclaw.sim.engine.trading import Call, RestFault
+from openclaw.sim.engine.wsapi import WsApi, WsSession, dumpb
 
 if TYPE_CHECKING:
-    from openclaw.sim._base import VenueSim
+    from openclaw.sim.engine.base import VenueSim
 
 __all__ = ["BinanceWsApi"]
 

@@ -35,9 +35,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from openclaw.sim._base import Conn, Fault, VenueSim, dumps
-from openclaw.sim.clock import MarketClock
-from openclaw.sim.market import (
+from openclaw.sim.engine.base import Conn, Fault, VenueSim, dumps
+from openclaw.sim.engine.clock import MarketClock
+from openclaw.sim.engine.market import (
     ASK,
     BID,
     DepthView,
@@ -46,8 +46,8 @@ from openclaw.sim.market import (
     MarketStep,
     SyntheticMarket,
 )
-from openclaw.sim.rest_okx import OkxTrading
-from openclaw.sim.wsapi_okx import OkxWsApi
+from openclaw.sim.okx.rest import OkxTrading
+from openclaw.sim.okx.wsapi import OkxWsApi
 
 __all__ = ["OkxSim", "okx_checksum"]
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from openclaw.sim.tws_universe import Instrument, Universe
+from openclaw.sim.tws.universe import Instrument, Universe
 
 __all__ = [
     "Account",

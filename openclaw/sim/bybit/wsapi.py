@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from openclaw.sim.rest_bybit import BybitFail, BybitTrading
-from openclaw.sim.trading import Call, RestFault
-from openclaw.sim.wsapi_common import WsApi, WsSession, dumpb
+from openclaw.sim.bybit.rest import BybitFail, BybitTrading
+from openclaw.sim.engine.trading import Call, RestFault
+from openclaw.sim.engine.wsapi import WsApi, WsSession, dumpb
 
 if TYPE_CHECKING:
-    from openclaw.sim._base import VenueSim
+    from openclaw.sim.engine.base import VenueSim
 
 __all__ = ["BybitWsApi"]
 

@@ -30,10 +30,10 @@ from urllib.parse import parse_qsl
 import orjson
 from aiohttp import web
 
-from openclaw.sim.accounts import fmt_trim
-from openclaw.sim.market import ASK, BID, InstrumentSpec
-from openclaw.sim.matching import Fill, Order, OrderError
-from openclaw.sim.trading import Call, RestFault, TradingApi
+from openclaw.sim.engine.accounts import fmt_trim
+from openclaw.sim.engine.market import ASK, BID, InstrumentSpec
+from openclaw.sim.engine.matching import Fill, Order, OrderError
+from openclaw.sim.engine.trading import Call, RestFault, TradingApi
 
 __all__ = ["BybitFail", "BybitTrading"]
 

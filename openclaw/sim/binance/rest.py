@@ -28,10 +28,10 @@ from urllib.parse import parse_qsl
 import orjson
 from aiohttp import web
 
-from openclaw.sim.accounts import fmt_fixed
-from openclaw.sim.market import InstrumentSpec
-from openclaw.sim.matching import Fill, Order, OrderError
-from openclaw.sim.trading import Call, RestFault, TradingApi
+from openclaw.sim.engine.accounts import fmt_fixed
+from openclaw.sim.engine.market import InstrumentSpec
+from openclaw.sim.engine.matching import Fill, Order, OrderError
+from openclaw.sim.engine.trading import Call, RestFault, TradingApi
 
 __all__ = ["BinanceReject", "BinanceTrading"]
 

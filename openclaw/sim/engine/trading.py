@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import orjson
 from aiohttp import web
 
-from openclaw.sim._base import FaultError
-from openclaw.sim.accounts import Account, to_decimal
-from openclaw.sim.market import InstrumentSpec, MarketStep, normalize_symbol
-from openclaw.sim.matching import MatchingEngine, Order, Rules, default_rules
+from openclaw.sim.engine.accounts import Account, to_decimal
+from openclaw.sim.engine.base import FaultError
+from openclaw.sim.engine.market import InstrumentSpec, MarketStep, normalize_symbol
+from openclaw.sim.engine.matching import MatchingEngine, Order, Rules, default_rules
 
 if TYPE_CHECKING:
-    from openclaw.sim._base import VenueSim
+    from openclaw.sim.engine.base import VenueSim
 
 __all__ = [
     "DEFAULT_API_KEY",

@@ -35,9 +35,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from openclaw.sim._base import Conn, Fault, VenueSim, dumps
-from openclaw.sim.clock import MarketClock
-from openclaw.sim.market import (
+from openclaw.sim.bybit.rest import BybitTrading
+from openclaw.sim.bybit.wsapi import BybitWsApi
+from openclaw.sim.engine.base import Conn, Fault, VenueSim, dumps
+from openclaw.sim.engine.clock import MarketClock
+from openclaw.sim.engine.market import (
     ASK,
     BID,
     DepthView,
@@ -46,8 +48,6 @@ from openclaw.sim.market import (
     MarketStep,
     SyntheticMarket,
 )
-from openclaw.sim.rest_bybit import BybitTrading
-from openclaw.sim.wsapi_bybit import BybitWsApi
 
 __all__ = ["BybitSim"]
 

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from openclaw.sim.market import MarketStep, SyntheticMarket
+from openclaw.sim.engine.market import MarketStep, SyntheticMarket
 
 __all__ = ["MarketClock", "StepListener"]
 

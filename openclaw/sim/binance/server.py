@@ -32,9 +32,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from openclaw.sim._base import Conn, Fault, VenueSim, dumps
-from openclaw.sim.clock import MarketClock
-from openclaw.sim.market import (
+from openclaw.sim.binance.rest import BinanceTrading
+from openclaw.sim.binance.wsapi import BinanceWsApi
+from openclaw.sim.engine.base import Conn, Fault, VenueSim, dumps
+from openclaw.sim.engine.clock import MarketClock
+from openclaw.sim.engine.market import (
     ASK,
     BID,
     BookDiff,
@@ -44,8 +46,6 @@ from openclaw.sim.market import (
     SimBook,
     SyntheticMarket,
 )
-from openclaw.sim.rest_binance import BinanceTrading
-from openclaw.sim.wsapi_binance import BinanceWsApi
 
 __all__ = ["BinanceSim"]
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from openclaw.sim.accounts import (
+from openclaw.sim.engine.accounts import (
     Account,
     InsufficientBalance,
     fmt_trim,
@@ -34,7 +34,7 @@ from openclaw.sim.accounts import (
     quantize_up,
     to_decimal,
 )
-from openclaw.sim.market import ASK, BID, BookDiff, InstrumentSpec, SimBook, SyntheticMarket
+from openclaw.sim.engine.market import ASK, BID, BookDiff, InstrumentSpec, SimBook, SyntheticMarket
 
 __all__ = [
     "FINAL",

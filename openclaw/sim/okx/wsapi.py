@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from openclaw.sim.matching import Order
-from openclaw.sim.rest_okx import OkxTrading
-from openclaw.sim.trading import RestFault
-from openclaw.sim.wsapi_common import WsApi, WsSession, dumpb
+from openclaw.sim.engine.matching import Order
+from openclaw.sim.engine.trading import RestFault
+from openclaw.sim.engine.wsapi import WsApi, WsSession, dumpb
+from openclaw.sim.okx.rest import OkxTrading
 
 if TYPE_CHECKING:
-    from openclaw.sim._base import VenueSim
+    from openclaw.sim.engine.base import VenueSim
 
 __all__ = ["OkxWsApi"]
 

@@ -33,14 +33,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import orjson
 from aiohttp import WSMsgType, web
 
-from openclaw.sim._base import FaultError
-from openclaw.sim.market import normalize_symbol
-from openclaw.sim.trading import Call, RestFault
+from openclaw.sim.engine.base import FaultError
+from openclaw.sim.engine.market import normalize_symbol
+from openclaw.sim.engine.trading import Call, RestFault
 
 if TYPE_CHECKING:
-    from openclaw.sim._base import VenueSim
-    from openclaw.sim.market import InstrumentSpec
-    from openclaw.sim.trading import TradingApi
+    from openclaw.sim.engine.base import VenueSim
+    from openclaw.sim.engine.market import InstrumentSpec
+    from openclaw.sim.engine.trading import TradingApi
 
 __all__ = ["WS_FAULTS", "WsApi", "WsFault", "WsSession"]
 

@@ -1,0 +1,2 @@
+"""The Bybit simulator: ``server`` (WebSocket depth, REST, control API), ``rest`` (trading
+REST), ``wsapi`` (trading WebSocket)."""
