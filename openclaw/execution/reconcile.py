@@ -547,10 +547,7 @@ class Reconciler:
             left = o.qty - o.filled_qty
             if left <= 0:
                 continue
-            if o.price is None:          # a market order: no bound on the quote side
-                price = None
-            else:
-                price = o.price
+            price = o.price              # None: a market order, no bound on the quote side
             b = out.setdefault((o.venue, base), [_ZERO, _ZERO])
             q = out.setdefault((o.venue, quote), [_ZERO, _ZERO])
             b[0] -= left * fee_rate

@@ -99,14 +99,6 @@ class OrderResolver:
         return [p.order for p in self._pending.values()
                 if venue is None or p.order.venue == venue]
 
-    def describe(self) -> list[dict[str, Any]]:
-        """One row per pending order: what a summary or a halt message shows."""
-        now = time.time_ns()
-        return [{"client_id": p.order.client_id, "venue": p.order.venue,
-                 "status": p.order.status.value, "queries": p.tries,
-                 "since_send_s": round((now - (p.order.sent_ns or p.order.created_ns)) / 1e9, 1),
-                 "last_error": p.last_error} for p in self._pending.values()]
-
     # ---- intake ------------------------------------------------------------------------------
 
     def watch(self, order: Order) -> None:

@@ -218,12 +218,6 @@ class RiskGate:
         self.refreshes += 1
         return True
 
-    def free_balances(self, venue: str) -> dict[str, Decimal]:
-        """The engine's free balance of every asset on ``venue`` (venue balance - reserved)."""
-        v = self.index.venue(venue)
-        return {asset: self.engine.balance(v, a) * self.index.asset_units[asset]
-                for asset, a in self.index.assets.items()}
-
 
 def _frac(x: Decimal) -> Fraction:
     return Fraction(x)

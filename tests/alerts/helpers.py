@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
-from support.aio import deadline
+from support.aio import deadline, until
 
 T = TypeVar("T")
 
@@ -20,9 +19,4 @@ run = deadline(15.0)
 
 async def wait_for(pred: Callable[[], bool], timeout: float = 5.0) -> None:
     """Poll ``pred`` every 10 ms until it holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not pred():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
+    await until(pred, timeout, step=0.01)

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -33,7 +33,7 @@ pytest.importorskip("ccxt")
 
 import aiohttp  # noqa: E402
 from pipeline_child import Harness, build, sim_spec  # noqa: E402
-from support.aio import deadline
+from support.aio import deadline, until
 
 from openclaw.alerts import Alerter, TelegramSink  # noqa: E402
 from openclaw.execution.reconcile import ReconcileConfig  # noqa: E402
@@ -50,15 +50,6 @@ CHILD = Path(__file__).with_name("pipeline_child.py")
 
 
 run = deadline(120.0)
-
-
-async def until(pred: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll ``pred`` until it holds (generous deadline, no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @dataclass

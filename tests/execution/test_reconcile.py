@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +22,7 @@ pytest.importorskip("ccxt")
 
 import aiohttp  # noqa: E402
 from pipeline_child import build, sim_spec  # noqa: E402
-from support.aio import deadline
+from support.aio import deadline, until
 
 from openclaw.alerts import Alerter, TelegramSink  # noqa: E402
 from openclaw.execution.ratelimit import TokenBucket  # noqa: E402
@@ -49,14 +48,6 @@ CHAT = "99"
 
 
 run = deadline(90.0)
-
-
-async def until(pred: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def risk_engine() -> Any:

@@ -153,6 +153,7 @@ def test_refresh_waits_for_open_orders_and_then_takes_the_venue() -> None:
     assert gate.check([o]) is None
     usdt = ix.asset("USDT")
     assert e.reserved(0, usdt) == ix.to_asset_units("USDT", "100.02")
+    assert e.order_reservation(1) == e.reserved(0, usdt)       # the gate's first engine id
     assert not gate.refresh_balances("okx", {"USDT": Decimal("1500"), "ETH": Decimal("5")})
     assert gate.refresh_skipped == 1
     o.mark_sent()
@@ -162,7 +163,7 @@ def test_refresh_waits_for_open_orders_and_then_takes_the_venue() -> None:
     gate.on_order_update(o)
     # spent 40.000002 of 2000; the unfilled 0.6 and the 0.02 improvement on 0.4 came back
     assert e.balance(0, usdt) == ix.to_asset_units("USDT", "1959.999998")
-    assert e.reserved(0, usdt) == 0
+    assert e.reserved(0, usdt) == 0 and e.order_reservation(1) == -1    # closed
     assert gate.refresh_balances("okx", {"USDT": Decimal("1500"), "ETH": Decimal("7")})
     assert e.balance(0, usdt) == ix.to_asset_units("USDT", "1500")
     assert e.balance(0, ix.asset("ETH")) == ix.to_asset_units("ETH", "7")

@@ -12,7 +12,7 @@ from openclaw.feeds.state import BookState
 from openclaw.model.instrument import Instrument
 from openclaw.sim import Simulators, start_simulators
 from openclaw.venues.registry import CRYPTO_VENUES, FEEDS, crypto_venue
-from support.aio import deadline
+from support.aio import deadline, until
 
 T = TypeVar("T")
 
@@ -65,12 +65,7 @@ async def quiesce(sims: Simulators, agg: Aggregator, quiet: float = 0.25) -> Non
 
 async def wait_for(pred: Callable[[], bool], timeout: float = 5.0) -> None:
     """Poll ``pred`` until it holds; fail the test after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not pred():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
+    await until(pred, timeout)
 
 
 def assert_books_match(sims: Simulators, agg: Aggregator, bybit_depth: int = 50) -> int:

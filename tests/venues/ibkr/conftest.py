@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Callable
 from decimal import Decimal
@@ -11,7 +10,7 @@ import pytest
 
 pytest.importorskip("ib_async")
 
-from support.aio import deadline
+from support.aio import deadline, until
 
 from openclaw.model.orders import Order  # noqa: E402
 
@@ -23,12 +22,7 @@ run = deadline(50.0)
 
 async def wait_until(cond: Callable[[], bool], timeout: float = 10.0, step: float = 0.01) -> None:
     """Poll ``cond`` until it holds; AssertionError at the deadline."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not cond():
-        if loop.time() > end:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(step)
+    await until(cond, timeout, step=step)
 
 
 def order(symbol: str, side: str, qty: int | str, price: str | None = None,
