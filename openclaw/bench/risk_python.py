@@ -83,7 +83,7 @@ class PyRiskEngine:
         self.bal: dict[tuple[int, int], int] = {}   # free: venue balance - reservations
         self.rsv: dict[tuple[int, int], int] = {}   # open orders' reservations
         self.res: dict[int, tuple[tuple[int, int], int]] = {}  # client id -> (slot, reserved)
-        self.res_qty: dict[int, int] = {}                        # client id -> lots ordered
+        self.res_per_lot: dict[int, int] = {}                    # client id -> reserve per lot
         self.ids: dict[int, int] = {}
         self.day_pnl = 0.0
         self.state = ACTIVE
@@ -187,7 +187,7 @@ class PyRiskEngine:
         if venue is None:
             return False
         held = self.res.pop(client_id, None)
-        self.res_qty.pop(client_id, None)
+        self.res_per_lot.pop(client_id, None)
         if held is not None:
             key, amount = held
             self.rsv[key] -= amount
@@ -213,8 +213,7 @@ class PyRiskEngine:
         held = self.res.get(client_id)
         if held is not None:
             key, amount = held
-            per_lot = amount // self.res_qty[client_id]
-            part = min(amount, per_lot * qty)
+            part = min(amount, self.res_per_lot[client_id] * qty)
             self.res[client_id] = (key, amount - part)
             self.rsv[key] -= part
             self.bal[key] = self.bal.get(key, 0) + part
@@ -327,7 +326,7 @@ class PyRiskEngine:
             self.bal[key] = self.bal.get(key, 0) - amount
             self.rsv[key] = self.rsv.get(key, 0) + amount
             self.res[orders[k][0]] = (key, amount)
-            self.res_qty[orders[k][0]] = orders[k][2]
+            self.res_per_lot[orders[k][0]] = amount // orders[k][2]   # need / lots, exact
             self.ids[orders[k][0]] = key[0]
         for v, cnt in vcnt.items():
             ven = self.venues[v]

@@ -506,3 +506,30 @@ def test_id_table_matches_a_set(ops: list[tuple[bool, int]], cap: int) -> None:
         assert e.has_id(spread(raw)) == (spread(raw) in ids)
     for key in ids:
         assert e.has_id(key)
+
+
+def test_partial_order_fills_release_the_same_reserve_per_lot_in_every_implementation() -> None:
+    """Found by the property test in CI: the plain-Python engine recomputed the reserve per lot
+    from what was left, so a second partial fill released nothing."""
+    u = {"n_venues": 1, "n_assets": 2, "max_open_ids": 8, "max_list_len": 2,
+         "max_gross": None, "loss_limit": None, "balances": [2, 0],
+         "venues": [{"max_orders": None, "interval_ns": 1000, "max_open": None}],
+         "values": [1.0, 1.0],
+         "insts": [{"venue": 0, "base": 0, "quote": 1, "tick": "0.01", "lot": "0.001",
+                    "price_mult": 1, "lot_mult": 1, "min_qty": 0, "max_qty": None,
+                    "min_notional": 0, "max_notional": None, "max_order_qty": None,
+                    "max_order_notional": None, "collar_e8": None, "max_book_age_ns": None,
+                    "max_position": None, "quote_factor": 1, "base_factor": 1, "book": "live",
+                    "age": 0, "bids": [(84, 200)], "asks": [(116, 200)]}]}
+    e, r, py = build(u)
+    rows = [[1, 100, 2, 100, 0, -1, 0]]                       # sell 2 lots: reserves 2 base
+    arr = e.new_orders(1)
+    arr[0] = tuple(rows[0])
+    codes = np.zeros(1, dtype=np.int32)
+    assert e.check(arr, codes, 0) == 0
+    assert py.check([list(rows[0])], [0], 0) == 0 and r.check([list(rows[0])], 0)[1] == 0
+    for _ in range(2):                                        # two fills of one lot each
+        for x in (e, py, r):
+            x.on_order_fill(1, 0, -1, 1, 100)
+        compare_state(e, r, py, u, 0)
+    assert e.balance(0, 0) == py.balance(0, 0) == 0 and e.reserved(0, 0) == 0
