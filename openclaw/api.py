@@ -33,10 +33,10 @@ from typing import Any
 
 from openclaw._core.book import OrderBook
 from openclaw._core.merge import MergedBook
-from openclaw._core.stageclock import StageClock
 from openclaw.app.config import Config, load_config
-from openclaw.model.client_ids import ClientIdFactory
-from openclaw.model.errors import OpenclawError, OrderFieldError
+from openclaw.execution.manager import STAGES as MANAGER_STAGES
+from openclaw.execution.manager import ManagerClosed, OrderManager, OrderRefused
+from openclaw.model.errors import OrderFieldError
 from openclaw.model.instrument import Instrument
 from openclaw.model.orders import Order, OrderType, Side
 from openclaw.model.venues import crypto_venue
@@ -45,20 +45,13 @@ __all__ = ["STAGES", "BookChange", "LegSpec", "OrderRefused", "Session"]
 
 log = logging.getLogger("openclaw.api")
 
-# stages of the session's clock: a book change, the strategy's decision, risk, hand-over, answer
-STAGES = ("recv", "book", "signal", "risk", "submit", "acked")
-RECV, BOOK, SIGNAL, RISK, SUBMIT, ACKED = range(6)
+# stages of the session's clock (the order manager's): a book change, the strategy's decision,
+# risk, hand-over, every leg answered, the first leg written
+STAGES = MANAGER_STAGES
+RECV, BOOK, SIGNAL, RISK, SUBMIT, ACKED, SEND = range(len(STAGES))
 
 # (venue, "BASE/QUOTE", "buy" | "sell", qty, limit price or None for a market order)
 LegSpec = tuple[str, str, str, str | Decimal, str | Decimal | None]
-
-
-class OrderRefused(OpenclawError):
-    """The pre-trade risk check refused an order list (nothing was journaled or sent)."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(f"order list refused by risk: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +73,17 @@ class Session:
         self.config = config
         self._r = running
         self.source = source
-        self.clock = StageClock(STAGES, capacity=1 << 16)
-        self.ids = ClientIdFactory()
+        self._orders: OrderManager = running.manager
+        self.clock = self._orders.clock
+        self.ids = self._orders.ids
         self._tasks: set[asyncio.Task[list[Order]]] = set()
         self._closing = False
-        self.orders: list[Order] = []
         self.failed_lists = 0           # submit_nowait tasks that raised (logged; ok=False)
-        self._inflight = 0              # submit() calls between risk and the venues' answers
-        self._generation = 0            # bumped when an order list starts
-        rec = getattr(running, "reconciler", None)
-        if rec is not None and rec.activity is None:
-            rec.activity = self._activity   # reconcile only while no order is in flight
+
+    @property
+    def orders(self) -> list[Order]:
+        """Every order this session handed to the venues (unwinds included), in order."""
+        return self._orders.orders
 
     @classmethod
     async def start(cls, config: Config | str | Path, *, paper: bool = False,
@@ -176,11 +169,6 @@ class Session:
                              None if price is None else Decimal(price), opp, k))
         return out
 
-    def _activity(self) -> int | None:
-        """For the reconciler: None while an order list is in flight, else a counter that
-        changes whenever one starts."""
-        return None if self._inflight else self._generation
-
     def _risk_check(self, orders: list[Order], event: int) -> int:
         """Refuse after ``close`` began (RuntimeError), run the risk check and stamp the
         ``risk`` stage on ``event`` (a new one if < 0); ``OrderRefused`` when it fails.
@@ -189,8 +177,7 @@ class Session:
             raise RuntimeError("the session is closing: no new orders")
         if event < 0:
             event = self.clock.start()
-        reason = self._r.gate.check(orders)
-        self.clock.mark(event, RISK)
+        reason = self._orders.check(orders, event)
         if reason is not None:
             raise OrderRefused(reason)
         return event
@@ -198,34 +185,23 @@ class Session:
     def check(self, orders: list[Order]) -> str | None:
         """The pre-trade risk check alone: None if the list passes (it is then committed in the
         engine: send it with ``submit(..., checked=True)``), else the reasons."""
-        reason: str | None = self._r.gate.check(orders)
-        return reason
+        return self._orders.check(orders)
 
     async def submit(self, orders: list[Order], event: int = -1,
                      checked: bool = False) -> list[Order]:
         """Risk check (unless ``checked``), journal, all legs at once to their venues, the
-        venues' answers, then the engine is told the outcome; returns the orders (final unless
-        the venue never answered: ``UNKNOWN``, reconciled at ``close``). Raises
-        ``OrderRefused`` when the check fails and ``RuntimeError`` after ``close`` began."""
+        venues' answers, then the engine is told the outcome (the order manager's path);
+        returns the orders (final unless the venue never answered: ``UNKNOWN``, reconciled at
+        ``close``). Raises ``OrderRefused`` when the check fails and ``RuntimeError`` after
+        ``close`` began or when trading is halted."""
+        if self._closing:
+            raise RuntimeError("the session is closing: no new orders")
         if not checked:
             event = self._risk_check(orders, event)
-        elif self._closing:
-            raise RuntimeError("the session is closing: no new orders")
-        self.orders.extend(orders)
-        self.clock.mark(event, SUBMIT)
-        self._inflight += 1
-        self._generation += 1
         try:
-            await self._r.router.send_list(orders)
-            self.clock.mark(event, ACKED)
-            await self._r.router.reconcile_unknown(orders)
-        finally:
-            self._inflight -= 1
-            self._r.gate.on_result(orders)
-            rec = getattr(self._r, "reconciler", None)
-            if rec is not None:
-                rec.request({o.venue for o in orders})
-        return orders
+            return await self._orders.submit(orders, event, checked=True)
+        except ManagerClosed as e:
+            raise RuntimeError(str(e)) from None
 
     def submit_nowait(self, orders: list[Order], event: int = -1) -> asyncio.Task[list[Order]]:
         """From a book callback: the risk check now (``OrderRefused`` at once), the sending in
@@ -290,7 +266,7 @@ class Session:
             await close_system(self._r)
         summary["cancelled_lists"] = len(late)
         summary["failed_lists"] = self.failed_lists
-        summary["orders"] = len(self.orders)
+        summary["orders"] = len(self._orders.orders)
         summary["close_seconds"] = round(time.monotonic() - t0, 3)
         summary["ok"] = bool(summary.get("journal_consistent")) and not summary.get(
             "open_orders") and not self.failed_lists and not summary.get("halted")

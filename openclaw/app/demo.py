@@ -52,6 +52,7 @@ import numpy as np
 
 from openclaw.alerts import Alerter, TelegramSink
 from openclaw.execution.fast import route_report
+from openclaw.execution.manager import OrderManager
 from openclaw.execution.reconcile import ReconcileConfig, Reconciler
 from openclaw.execution.router import Router, VenueRoute
 from openclaw.execution.venues import Credentials, make_client
@@ -159,23 +160,19 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
                                                  alerter=alerter) if route == "ws" else None)
               for v in VENUES}
     router = Router(routes, journal)
-    all_orders: list[Order] = []
     gate = _risk_gate(agg)
     # journal vs venues after each arbitrage and every 5 s; a mismatch halts (engine + pipeline)
     reconciler = Reconciler(router, journal, config=ReconcileConfig(interval_s=5.0),
                             alerter=alerter, engine=gate.engine, risk=gate)
     router.resolver.on_update.append(gate.on_order_update)   # settled legs reach the engine
-
-    def after(orders: list[Order]) -> None:
-        gate.on_result(orders)
-        all_orders.extend(orders)       # fills and unwinds are alerted by the pipeline
-
+    manager = OrderManager(router, risk=gate, partial_policy="unwind", alerter=alerter,
+                           reconciler=reconciler)
+    all_orders = manager.orders
     pipeline = ArbPipeline(
-        agg, router, FEES_BPS, min_profit_bps=1.0, cooldown_ms=300, max_book_age_ms=2000,
+        agg, manager, FEES_BPS, min_profit_bps=1.0, cooldown_ms=300, max_book_age_ms=2000,
         max_start={(v, a): amt for v in VENUES
                    for a, amt in (("USDT", 3000.0), ("BTC", 0.05), ("ETH", 1.0))},
-        check=gate.check, on_result=after, slippage_bps=slippage_bps, alerter=alerter,
-        reconciler=reconciler)
+        slippage_bps=slippage_bps)
     rng = random.Random(seed)
     summary: dict[str, Any] = {}
     async with aiohttp.ClientSession() as http:
@@ -288,25 +285,25 @@ async def _summarize(seconds: float, pipeline: ArbPipeline, journal: Journal,
             total = Decimal(_total(amount)) - Decimal(_total(start_bal[v].get(asset, "0")))
             pnl[asset] = pnl.get(asset, 0.0) + float(total)
     rows = pipeline.clock.snapshot()
-    s = pipeline.stats
+    s, ms = pipeline.stats, pipeline.manager.stats
     return {
         "seconds": seconds,
         "opportunities": s.opportunities,
         "arbitrages": s.arbitrages,
         "orders": len(orders),
         "fills": sum(len(o.fills) for o in orders),
-        "unwinds": s.unwinds,
-        "incomplete": s.incomplete,
-        "unwind_refused": s.unwind_refused,
-        "pipeline_errors": s.errors,
+        "unwinds": ms.unwinds,
+        "incomplete": ms.incomplete,
+        "unwind_refused": ms.unwind_refused,
+        "pipeline_errors": ms.errors,
         "lost_orders": len(lost),
         "duplicate_orders": len(duplicates),
         "journal_consistent": consistent,
         "pnl": pnl,
         "latency_us": stage_latency(rows),
         "book_events": int(pipeline.clock.n_events),
-        "refused_by_risk": s.refused_by_risk,
-        "last_refusal": s.last_refusal,
+        "refused_by_risk": ms.refused_by_risk,
+        "last_refusal": ms.last_refusal,
     }
 
 
@@ -362,13 +359,13 @@ def _render(agg: Aggregator, pipeline: ArbPipeline) -> Any:
         bb, ba = b.best_bid(), b.best_ask()
         books.add_row(f"{inst.venue}:{inst.symbol}", agg.state(book_id).name,
                       f"{bb[0]:.6g}" if bb else "-", f"{ba[0]:.6g}" if ba else "-")
-    s = pipeline.stats
+    s, ms = pipeline.stats, pipeline.manager.stats
     stats = Table(title="pipeline")
     for col in ("opportunities", "arbitrages", "orders", "filled legs", "incomplete",
                 "busy skips"):
         stats.add_column(col)
-    stats.add_row(str(s.opportunities), str(s.arbitrages), str(s.orders), str(s.filled_legs),
-                  str(s.incomplete), str(s.skipped_busy))
+    stats.add_row(str(s.opportunities), str(s.arbitrages), str(ms.orders), str(ms.filled_legs),
+                  str(ms.incomplete), str(s.skipped_busy))
     lat = Table(title="latency (us) this run")
     for col in ("stage", "p50", "p99", "max", "count"):
         lat.add_column(col)

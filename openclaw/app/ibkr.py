@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from openclaw.execution.manager import OrderManager
 from openclaw.journal import ClaimOutcome, Journal, RunStatus
 from openclaw.model.errors import OpenclawError
 from openclaw.model.orders import Order, OrderStatus
@@ -34,11 +35,11 @@ from openclaw.strategies.momentum import (
     AccountSnapshot,
     MomentumConfig,
     MomentumStrategy,
-    OrderOutcome,
     PlannedOrder,
     RebalancePlan,
     plan_from_closes,
 )
+from openclaw.venues.ibkr.route import IbkrRoute
 from openclaw.venues.ibkr.session import VENUE, IbkrError, IbkrSession
 
 __all__ = [
@@ -57,17 +58,11 @@ class MomentumRunError(OpenclawError):
 
 
 class IbkrMomentumBroker:
-    """The session as the momentum strategy's ``BrokerAccount`` and ``OrderSender``.
+    """The session as the momentum strategy's ``BrokerAccount`` (its orders go through an
+    ``OrderManager`` on an ``IbkrRoute``: venues/ibkr/route.py)."""
 
-    ``submit`` turns a planned order into a journaled ``Order`` (limit, venue ibkr, the plan's
-    deterministic client id), sends it and waits until it is final; an order not final after
-    ``order_timeout`` seconds is cancelled (the cancel and any late fill are journaled).
-    """
-
-    def __init__(self, session: IbkrSession, order_timeout: float = 60.0) -> None:
+    def __init__(self, session: IbkrSession) -> None:
         self.session = session
-        self.order_timeout = order_timeout
-        self.sent: list[str] = []
 
     async def account_snapshot(self) -> AccountSnapshot:
         """Net liquidation and cash (USD) as pushed, positions freshly queried (whole shares
@@ -86,25 +81,6 @@ class IbkrMomentumBroker:
             shares[sym] = int(q)
         prices = {k: v for k, v in s.portfolio_prices().items() if k in shares}
         return AccountSnapshot(float(nlv), float(cash), shares, prices)
-
-    async def submit(self, po: PlannedOrder) -> OrderOutcome:
-        """Journal, send, track to a final state (``OrderSender``)."""
-        order = Order(po.client_id, VENUE, po.symbol, po.side, "limit", Decimal(po.qty),
-                      po.limit_price, 0, 0)
-        done = await self.session.submit(order, connect_timeout=self.order_timeout)
-        self.sent.append(order.client_id)
-        try:
-            await asyncio.wait_for(asyncio.shield(done), self.order_timeout)
-        except TimeoutError:
-            log.warning("momentum: %s %s not final after %.0f s: cancelling the rest",
-                        po.symbol, po.side.value, self.order_timeout)
-            with contextlib.suppress(IbkrError):
-                self.session.cancel(order)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(done), 10.0)
-        status = order.status if order.is_final else OrderStatus.UNKNOWN
-        return OrderOutcome(order.client_id, order.symbol, order.side, status,
-                            int(order.filled_qty), order.avg_price, order.reason)
 
 
 def _matches(positions: dict[str, Decimal], targets: dict[str, int],
@@ -205,7 +181,7 @@ async def rebalance(
     """
     summary: dict[str, Any] = {"run_id": run_id, "universe": len(cfg.universe),
                                "top": cfg.top_n, "dry_run": not execute}
-    broker = IbkrMomentumBroker(session, order_timeout)
+    broker = IbkrMomentumBroker(session)
     t0 = time.perf_counter_ns()
     stored = await journal.run_plan(run_id) if execute else None
     if stored is not None:
@@ -240,9 +216,10 @@ async def rebalance(
         await session.wait_final([o for o in earlier if not o.is_final], order_timeout)
     plan, retried = _retry_lost(plan, {o.client_id: o for o in earlier}, run_id)
     summary["retried_lost"] = retried
-    strategy = MomentumStrategy(cfg, session, broker, broker)
+    route = IbkrRoute(session, order_timeout)
+    strategy = MomentumStrategy(cfg, session, broker, OrderManager(route))
     rep = await strategy.execute(plan, already)
-    first, last = session.timing(broker.sent)
+    first, last = session.timing(route.sent)
     positions = await session.fetch_positions()
     mismatch = _matches(positions, plan.targets, cfg.universe)
     all_orders = [session.order(o.client_id) for o in plan.orders]

@@ -301,8 +301,8 @@ class Running:
     aggregator: Any = None
     pipeline: Any = None
     gate: Any = None
+    manager: Any = None          # execution.manager.OrderManager: the one order path
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    orders: list[Any] = field(default_factory=list)
     router: Any = None
     to_sim: set[str] = field(default_factory=set)
     max_start: dict[tuple[str, str], float] = field(default_factory=dict)
@@ -494,8 +494,15 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
 
     r.reconciler = await start_reconciler(router, r.journal, config=cfg.reconcile,
                                           alerter=r.alerter, engine=r.gate.engine, risk=r.gate)
-    if cfg.strategy.triarb.enabled and with_strategies:
-        await _start_triarb(cfg, r, router, slippage=SIM_SLIPPAGE_BPS if to_sim else 0.0)
+    # the one order path: risk -> journal -> route -> fills -> risk -> unwind policy -> alerts
+    from openclaw.execution.manager import OrderManager
+
+    triarb = cfg.strategy.triarb.enabled and with_strategies
+    r.manager = OrderManager(router, risk=r.gate, alerter=r.alerter, reconciler=r.reconciler,
+                             partial_policy=cfg.strategy.triarb.partial_policy if triarb
+                             else "hold")
+    if triarb:
+        await _start_triarb(cfg, r, slippage=SIM_SLIPPAGE_BPS if to_sim else 0.0)
     await r.aggregator.start()
     await r.aggregator.wait_live(30)
     log.info("books live", extra={"books": len(instruments)})
@@ -536,47 +543,25 @@ async def _start_risk(cfg: Config, r: Running) -> None:
                 r.max_start[(venue, asset)] = float(min(free, cap))
 
 
-async def _start_triarb(cfg: Config, r: Running, router: Any, slippage: float) -> None:
-    from openclaw.model.orders import Order, OrderStatus
+async def _start_triarb(cfg: Config, r: Running, slippage: float) -> None:
     from openclaw.strategies.triarb import ArbPipeline
-
-    agg = r.aggregator
-    gate = r.gate
-    max_start = r.max_start
-    alerter = r.alerter
-
-    def after(orders: list[Order]) -> None:
-        gate.on_result(orders)
-        r.orders.extend(orders)
-        if alerter is None:
-            return
-        for o in orders:
-            if o.filled_qty > 0:
-                alerter.fill(o.venue, o.symbol, o.side.value, str(o.filled_qty),
-                             str(o.avg_price), o.client_id)
-        if any(o.filled_qty > 0 for o in orders) and not all(
-                o.status is OrderStatus.FILLED for o in orders):
-            alerter.unwind(orders[0].opportunity_id, "legs incomplete: " + ", ".join(
-                f"{o.venue}={o.status.value}" for o in orders))
 
     t = cfg.strategy.triarb
     fees: dict[str, float] = {name: v.taker_fee_bps for name, v in cfg.venues.items()}
-    r.pipeline = ArbPipeline(agg, router, fees, min_profit_bps=t.min_profit_bps,
+    r.pipeline = ArbPipeline(r.aggregator, r.manager, fees, min_profit_bps=t.min_profit_bps,
                              cooldown_ms=t.cooldown_ms, max_book_age_ms=t.max_book_age_ms,
-                             max_start=max_start,  # type: ignore[arg-type]  # (venue, asset)
-                             check=gate.check,
-                             partial_policy=t.partial_policy, slippage_bps=slippage,
-                             on_result=after, reconciler=r.reconciler,
-                             warm_interval_ms=t.warm_interval_ms)
+                             max_start=r.max_start,  # type: ignore[arg-type]  # (venue, asset)
+                             slippage_bps=slippage, warm_interval_ms=t.warm_interval_ms)
 
 
 async def shutdown_system(r: Running, drain_timeout: float) -> dict[str, Any]:
     """Stop new orders, wait for those in flight, settle every non-final journal order."""
     out: dict[str, Any] = {"seconds": round(time.monotonic() - r.started, 3)}
     p = r.pipeline
-    if p is not None:
-        await p.drain(drain_timeout)            # sets stopped: no new list from here on
-        late = [t for t in p.stats.tasks if not t.done()]
+    m = r.manager
+    if m is not None:
+        # no new list from here on; those in flight get the drain
+        late = await (p.drain(drain_timeout) if p is not None else m.drain(drain_timeout))
         for t in late:
             t.cancel()
         if late:
@@ -637,15 +622,15 @@ async def shutdown_system(r: Running, drain_timeout: float) -> dict[str, Any]:
         out["refusals_by_reason"] = dict(r.gate.refusals.most_common())
         out["risk_balance_refreshes"] = r.gate.refreshes
     if p is not None and r.journal is not None and r.routes:
-        out.update(await _venue_record(r, p))
+        out.update(await _venue_record(r, m))
     if p is not None:
         from openclaw.latency import latency_report
 
-        s = p.stats
-        out.update(opportunities=s.opportunities, arbitrages=s.arbitrages, orders=s.orders,
-                   filled_legs=s.filled_legs, incomplete=s.incomplete, unwinds=s.unwinds,
-                   refused_by_risk=s.refused_by_risk, pipeline_errors=s.errors,
-                   latency=latency_report(p.clock, worst=3))
+        s, ms = p.stats, m.stats
+        out.update(opportunities=s.opportunities, arbitrages=s.arbitrages, orders=ms.orders,
+                   filled_legs=ms.filled_legs, incomplete=ms.incomplete, unwinds=ms.unwinds,
+                   refused_by_risk=ms.refused_by_risk, pipeline_errors=ms.errors,
+                   latency=latency_report(m.clock, worst=3))
     if r.alerter is not None:
         out["alerts_flushed"] = await r.alerter.flush(5.0)
     if r.telegram is not None:
@@ -653,15 +638,15 @@ async def shutdown_system(r: Running, drain_timeout: float) -> dict[str, Any]:
     return out
 
 
-async def _venue_record(r: Running, p: Any) -> dict[str, Any]:
+async def _venue_record(r: Running, m: Any) -> dict[str, Any]:
     """The venues' own record of this run's orders against the journal (lost, duplicates)."""
     from openclaw.execution.audit import audit_orders, venue_orders
     from openclaw.venues.registry import VENUE_HISTORY
 
     symbols: dict[str, set[str]] = {}
-    for o in r.orders:
+    for o in m.orders:
         symbols.setdefault(o.venue, set()).add(o.symbol)
-    journal_orders = await r.journal.orders_by_prefix(p.ids.prefix)
+    journal_orders = await r.journal.orders_by_prefix(m.ids.prefix)
     for o in journal_orders:
         symbols.setdefault(o.venue, set()).add(o.symbol)
     at_venue: dict[str, list[dict[str, Any]]] = {}
@@ -676,7 +661,7 @@ async def _venue_record(r: Running, p: Any) -> dict[str, Any]:
             errors[venue] = f"{type(e).__name__}: {str(e)[:200]}"
             log.error("reading the venue's order history failed",
                       extra={"venue": venue, "error": errors[venue]})
-    return audit_orders(journal_orders, at_venue, p.ids.owns, errors).summary()
+    return audit_orders(journal_orders, at_venue, m.ids.owns, errors).summary()
 
 
 async def close_system(r: Running) -> None:
@@ -715,9 +700,9 @@ def status_line(r: Running) -> str:
         parts.append(f"books {live}/{len(agg.instrument_of)} live")
     p = r.pipeline
     if p is not None:
-        s = p.stats
-        parts.append(f"opps {s.opportunities} arbs {s.arbitrages} orders {s.orders} "
-                     f"filled legs {s.filled_legs} refused {s.refused_by_risk}")
+        s, ms = p.stats, r.manager.stats
+        parts.append(f"opps {s.opportunities} arbs {s.arbitrages} orders {ms.orders} "
+                     f"filled legs {ms.filled_legs} refused {ms.refused_by_risk}")
         rows = p.clock.snapshot()
         if rows.size:
             from openclaw.strategies.triarb import RECV, SUBMIT

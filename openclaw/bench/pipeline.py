@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from openclaw.execution.manager import OrderManager
 from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
 from openclaw.feeds.state import BookState
 from openclaw.model.instrument import Instrument
@@ -182,12 +183,12 @@ class Rig:
         for asset in ("USDT", "BTC", "ETH"):
             engine.set_balance(0, engine.index.asset(asset), 1 << 60)
         self.router = _NullRouter()
+        self.manager = OrderManager(self.router, risk=self.gate)
         self.pipeline = ArbPipeline(
-            self.agg, self.router, {"binance": 10.0},  # type: ignore[arg-type]
+            self.agg, self.manager, {"binance": 10.0},
             min_profit_bps=5.0, cooldown_ms=0, max_book_age_ms=1000,
             max_start={("binance", "USDT"): 3000.0, ("binance", "BTC"): 0.05,  # type: ignore[dict-item]
-                       ("binance", "ETH"): 1.0},  # type: ignore[dict-item]
-            check=self.gate.check)
+                       ("binance", "ETH"): 1.0})  # type: ignore[dict-item]
         if self.pipeline._fast is None:
             raise PipelineBenchError("the pipeline did not take the RiskGate fast path")
         if not stamped:
@@ -205,17 +206,17 @@ class Rig:
 
     async def settle(self) -> list[list[Any]]:
         """Let the handed-over lists' tasks run (untimed); returns every list sent."""
-        tasks = [t for t in self.pipeline.stats.tasks if not t.done()]
+        tasks = [t for t in self.manager.stats.tasks if not t.done()]
         if tasks:
             await asyncio.gather(*tasks)
         return self.router.lists
 
     def reset(self) -> None:
         """Fresh sync, books reloaded from the snapshots and LIVE (untimed)."""
-        for t in self.pipeline.stats.tasks:
+        for t in self.manager.stats.tasks:
             t.cancel()
-        self.pipeline.stats.tasks.clear()
-        self.pipeline.busy = False
+        self.manager.stats.tasks.clear()
+        self.manager.in_flight = 0
         self.router.lists.clear()
         self._made0 = self.pipeline.stats.arbitrages
         sync = BinanceSync(self.agg.bookset, self.pairs)
@@ -236,7 +237,7 @@ class Rig:
         assert self.sync is not None
         on_frame = self.sync.on_frame
         listener = self.agg._on_book
-        pipeline = self.pipeline
+        manager = self.manager
         mono = time.monotonic_ns
         changed = 0
         for raw in frames:
@@ -245,7 +246,7 @@ class Rig:
             if b >= 0:
                 listener(b, ts)
                 changed += 1
-            pipeline.busy = False
+            manager.in_flight = 0
         return changed
 
 
@@ -346,7 +347,7 @@ async def _bench(blocks: int, reps: int) -> dict[str, Any]:
         keys[name] = _lists_key(lists)
         if len(lists) != blocks:
             raise PipelineBenchError(f"{name}: {len(lists)} order lists for {blocks} "
-                                     f"dislocations (refused: {rig.pipeline.stats.last_refusal})")
+                                     f"dislocations (refused: {rig.manager.stats.last_refusal})")
     if keys["recorder"] != keys["no_recorder"]:
         raise PipelineBenchError("the pipeline with and without the recorder made different lists")
     samples: dict[str, list[float]] = {k: [] for k in IMPLS}

@@ -28,7 +28,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from openclaw._core.book import OrderBook
 from openclaw._core.risk import BUY, LIMIT, REASONS, SELL, RiskEngine, reason_name
 from openclaw.model.errors import RiskConfigError
-from openclaw.model.orders import Side
+from openclaw.model.orders import Order, Side
 from openclaw.risk.limits import RiskIndex, RiskLimits, build_engine
 
 __all__ = ["QuoteRisk", "RiskVerdict", "equity_limits", "fx_limits", "round_to_tick"]
@@ -300,3 +300,42 @@ class QuoteRisk:
         n = self._ids.get(client_id)
         if n is not None:
             self.engine.on_order_close(n)
+
+
+class QuoteListRisk:
+    """A ``QuoteRisk`` as an order manager's pre-trade risk (``check`` a list, ``on_result``):
+    each order checked as a limit order (a refused list releases what it had committed), and a
+    list's outcome applied once: fills at their average price on the tick grid, final orders
+    closed."""
+
+    def __init__(self, risk: QuoteRisk) -> None:
+        self.risk = risk
+
+    def check(self, orders: list[Order], now_ns: int = 0) -> str | None:
+        """None when every order passes (all committed), else the first refusal's reason."""
+        passed: list[str] = []
+        for o in orders:
+            if o.price is None:
+                reason = "INVALID_ORDER"          # the quote engine checks limit orders only
+            else:
+                v = self.risk.check(o.symbol, o.side, o.qty, o.price, o.client_id, now_ns)
+                if v.passed:
+                    passed.append(o.client_id)
+                    continue
+                reason = v.reason
+            for cid in passed:
+                self.risk.on_close(cid)
+            return reason
+        return None
+
+    def on_result(self, orders: list[Order]) -> None:
+        """Fills moved into the engine, final orders' reservations released."""
+        risk = self.risk
+        for o in orders:
+            if o.filled_qty > 0 and o.avg_price is not None:
+                risk.on_fill(o.symbol, o.side, o.filled_qty,
+                             round_to_tick(o.avg_price, risk.tick_size(o.symbol),
+                                           up=o.side is Side.BUY), o.client_id)
+            if o.is_final:
+                risk.on_close(o.client_id)
+

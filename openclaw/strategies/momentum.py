@@ -40,12 +40,21 @@ import numpy as np
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
+from openclaw._core.risk import REASONS
+from openclaw.execution.manager import OrderManager
 from openclaw.feeds.bar_cache import BarsProvider, CloseMatrix
 from openclaw.model.errors import OpenclawError
-from openclaw.model.orders import OrderStatus, Side
-from openclaw.risk.quotes import QuoteRisk, RiskVerdict, equity_limits, round_to_tick
+from openclaw.model.orders import Order, OrderStatus, OrderType, Side
+from openclaw.risk.quotes import (
+    QuoteListRisk,
+    QuoteRisk,
+    RiskVerdict,
+    equity_limits,
+    round_to_tick,
+)
 from openclaw.schedule import RunContext, run_client_id
 from openclaw.venues.ibkr.pacing import OrderPacer
+from openclaw.venues.ibkr.session import VENUE
 
 __all__ = [
     "AccountSnapshot",
@@ -55,7 +64,6 @@ __all__ = [
     "MomentumError",
     "MomentumStrategy",
     "OrderOutcome",
-    "OrderSender",
     "PlannedOrder",
     "PriceError",
     "RebalancePlan",
@@ -456,14 +464,6 @@ class OrderOutcome:
     reason: str | None = None
 
 
-class OrderSender(Protocol):
-    """Sends one planned order (journal first, with ``order.client_id``) and tracks it to a
-    final status; the IBKR session implements it."""
-
-    async def submit(self, order: PlannedOrder) -> OrderOutcome:
-        ...
-
-
 @dataclass
 class ExecutionReport:
     """What ``execute`` did with a plan."""
@@ -491,7 +491,7 @@ class MomentumStrategy:
     config: MomentumConfig
     bars: BarsProvider
     account: BrokerAccount
-    sender: OrderSender
+    orders: OrderManager             # the order path (risk, journal, route to the gateway)
     pacer: OrderPacer | None = None  # default: one at config.max_orders_per_s
 
     def __post_init__(self) -> None:
@@ -544,8 +544,12 @@ class MomentumStrategy:
 
     async def _phase(self, orders: list[PlannedOrder], risk: QuoteRisk,
                      already_sent: frozenset[str], rep: ExecutionReport) -> None:
-        go: list[PlannedOrder] = []
-        sending: list[asyncio.Future[OrderOutcome]] = []
+        """Every order of the phase to the order manager (paced, risk-checked there, sent in
+        parallel); the outcomes once all are final or timed out."""
+        manager = self.orders
+        manager.risk = QuoteListRisk(risk)
+        go: list[tuple[PlannedOrder, Order]] = []
+        sending: list[asyncio.Future[list[Order]]] = []
         try:
             for o in orders:
                 if o.client_id in already_sent:
@@ -553,32 +557,30 @@ class MomentumStrategy:
                     continue
                 # wait for the order's turn (the same instant goes to the risk throttle)
                 now = await self.pacer.acquire() if self.pacer is not None else 0
-                v = risk.check(o.symbol, o.side, o.qty, o.limit_price, o.client_id, now)
-                if not v.passed:
+                order = Order(o.client_id, VENUE, o.symbol, o.side, OrderType.LIMIT,
+                              Decimal(o.qty), o.limit_price, 0, 0)
+                reason = manager.check([order], now_ns=now)
+                if reason is not None:
                     log.warning("%s %s %s x%d denied by risk: %s", o.client_id, o.side.value,
-                                o.symbol, o.qty, v.reason)
-                    rep.denied.append((o, v))
+                                o.symbol, o.qty, reason)
+                    rep.denied.append((o, RiskVerdict(REASONS.get(reason, -1), reason)))
                     continue
-                go.append(o)
-                sending.append(asyncio.ensure_future(self.sender.submit(o)))
+                go.append((o, order))
+                sending.append(asyncio.ensure_future(manager.submit([order], checked=True)))
         except BaseException:
             for f in sending:  # journaled orders are reconciled by the next start-up
                 f.cancel()
             raise
         results = await asyncio.gather(*sending, return_exceptions=True)
-        for o, r in zip(go, results, strict=True):
+        for (o, order), r in zip(go, results, strict=True):
+            if isinstance(r, asyncio.CancelledError):
+                raise r
+            reason = order.reason
             if isinstance(r, BaseException):
-                if isinstance(r, asyncio.CancelledError):
-                    raise r
-                r = OrderOutcome(o.client_id, o.symbol, o.side, OrderStatus.UNKNOWN, 0,
-                                 None, f"{type(r).__name__}: {r}")
-            rep.outcomes.append(r)
-            if r.filled_qty and r.avg_price is not None:
-                risk.on_fill(o.symbol, o.side, r.filled_qty,
-                             round_to_tick(r.avg_price, risk.tick_size(o.symbol),
-                                           up=o.side is Side.BUY), o.client_id)
-            if r.status is not OrderStatus.UNKNOWN:
-                risk.on_close(o.client_id)
+                reason = f"{type(r).__name__}: {r}"
+            status = order.status if order.is_final else OrderStatus.UNKNOWN
+            rep.outcomes.append(OrderOutcome(o.client_id, o.symbol, o.side, status,
+                                             int(order.filled_qty), order.avg_price, reason))
 
     async def run(self, ctx: RunContext) -> str:
         """The ``Scheduler`` job: the journaled plan on a rerun, else a new one (journaled

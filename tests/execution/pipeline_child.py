@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from openclaw.execution.manager import OrderManager
 from openclaw.execution.reconcile import ReconcileConfig, Reconciler
 from openclaw.execution.router import Router, VenueRoute
 from openclaw.execution.venues import Credentials, make_client
@@ -93,13 +94,14 @@ def build(spec: dict[str, Any], journal: Journal, *, alerter: Any = None,
     if reconcile is not None:
         reconciler = Reconciler(router, journal, config=reconcile, alerter=alerter,
                                 engine=engine)
+    manager = OrderManager(router, partial_policy=partial_policy, alerter=alerter,
+                           reconciler=reconciler)
     pipeline = ArbPipeline(
-        agg, router, {v: FEES_BPS[v] for v in venues}, min_profit_bps=1.0,
+        agg, manager, {v: FEES_BPS[v] for v in venues}, min_profit_bps=1.0,
         cooldown_ms=cooldown_ms, max_book_age_ms=2000,
         max_start={(v, a): amt for v in venues
                    for a, amt in (("USDT", 3000.0), ("BTC", 0.05), ("ETH", 1.0))},
-        slippage_bps=15.0, alerter=alerter, reconciler=reconciler,
-        partial_policy=partial_policy)
+        slippage_bps=15.0)
     return Harness(agg, routes, router, pipeline, reconciler)
 
 

@@ -116,7 +116,7 @@ def test_drop_conn_mid_arbitrage_resolves_without_duplicate_and_alerts(tmp_path:
             assert len(lost) == 1, [(o.status, o.reason) for o in first]
             assert lost[0].status is OrderStatus.FILLED, (lost[0].status, lost[0].reason)
             assert all(o.status is not OrderStatus.REJECTED for o in first)
-            assert e.h.pipeline.stats.unwinds == 0
+            assert e.h.pipeline.manager.stats.unwinds == 0
             await assert_true_state(e, orders)          # once at the venue, fills == trades
             await final_reconcile_ok(e)
             await e.alerter.flush(10)

@@ -161,7 +161,8 @@ def test_reject_mid_arbitrage_is_unwound_and_alerted(tmp_path: Path) -> None:
             orders = await one_arbitrage(e, "okx")
             rejected = [o for o in orders if o.status is OrderStatus.REJECTED]
             assert len(rejected) == 1, [(o.status, o.reason) for o in orders]
-            assert e.h.pipeline.stats.incomplete >= 1 and e.h.pipeline.stats.unwinds >= 1
+            ms = e.h.pipeline.manager.stats
+            assert ms.incomplete >= 1 and ms.unwinds >= 1
             await assert_true_state(e, orders)
             await final_reconcile_ok(e)
             await e.alerter.flush(10)
@@ -227,7 +228,7 @@ def test_reply_lost_mid_order_resolves_by_client_id_without_duplicate(tmp_path: 
             assert len(lost) == 1, [(o.status, o.reason) for o in first]
             assert lost[0].status is OrderStatus.FILLED
             assert all(o.status is OrderStatus.FILLED for o in first)
-            assert e.h.pipeline.stats.unwinds == 0
+            assert e.h.pipeline.manager.stats.unwinds == 0
             await assert_true_state(e, orders)
             await final_reconcile_ok(e)
             await e.alerter.flush(10)

@@ -186,7 +186,7 @@ def test_external_balance_change_halts_alerts_and_stops_trading(tmp_path: Path) 
             # a first arbitrage, reconciled after it: all good
             sims.okx.market.dislocate("okx", "ETH/BTC", 100.0)
             await until(lambda: h.pipeline.stats.arbitrages >= 1, 20, "an arbitrage")
-            await until(lambda: not h.pipeline.busy, 20, "the arbitrage to finish")
+            await until(lambda: not h.pipeline.manager.busy, 20, "the arbitrage to finish")
             n_runs = rec.runs
             await until(lambda: rec.runs > n_runs, 20, "a reconciliation after it")
             assert rec.halted is None, rec.halted

@@ -55,8 +55,10 @@ def test_wal_is_checkpointed_off_the_commit_path(tmp_path: Path) -> None:
                 await j.record_new(make_order())
             await asyncio.sleep(0.05)
             assert j.stats().checkpoints >= 2
-            # a sustained stream: bounded by checkpoint_pages, not growing by ~11 MB
-            assert wal.stat().st_size < 2 * 2**20, wal.stat().st_size
+            # a sustained stream: bounded by checkpoint_pages, not growing by ~11 MB (the
+            # checkpoint runs on the writer thread: on a loaded 2-core machine it lags a few
+            # hundred pages behind, 3.2 MB seen; unbounded would be ~11 MB)
+            assert wal.stat().st_size < 5 * 2**20, wal.stat().st_size
         assert not wal.exists() or wal.stat().st_size == 0  # the last close checkpoints it
 
     run(body)

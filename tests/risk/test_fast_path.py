@@ -21,6 +21,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from openclaw.execution.manager import OrderManager
 from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
 from openclaw.model.instrument import Instrument
 from openclaw.model.orders import Order, OrderType, Side
@@ -146,12 +147,11 @@ async def _run(sc: dict[str, Any]) -> int:
     agg = Aggregator(insts, {"binance": VenueEndpoints(ws="ws://127.0.0.1:9")}, feeds=FEEDS)
     fast_gate = _gate(agg, sc["lim"], sc["balances"])
     ref_gate = _gate(agg, sc["lim"], sc["balances"])
-    pipeline = ArbPipeline(agg, _NullRouter(), {"binance": 10.0},  # type: ignore[arg-type]
+    pipeline = ArbPipeline(agg, OrderManager(_NullRouter(), risk=fast_gate), {"binance": 10.0},
                            min_profit_bps=1.0, cooldown_ms=0, max_book_age_ms=1000,
                            max_start={("binance", a): float(v) * sc["start"]  # type: ignore[misc]
                                       for a, v in sc["balances"].items()},
-                           check=fast_gate.check, slippage_bps=sc["slippage"],
-                           warm_interval_ms=0)
+                           slippage_bps=sc["slippage"], warm_interval_ms=0)
     assert pipeline._fast is not None
     now = time.monotonic_ns()
     for k, (sym, _, _, tick, lot, mid) in enumerate(MARKETS):
@@ -235,8 +235,8 @@ def test_rehearsal_changes_no_engine_state() -> None:
         lim = {"cap_usdt": None, "cap_btc": None, "collar": None, "rate": 5, "open": 5,
                "max_qty": {}}
         gate = _gate(agg, lim, {"USDT": "1000000", "BTC": "100", "ETH": "1000"})
-        pipeline = ArbPipeline(agg, _NullRouter(), {"binance": 10.0},  # type: ignore[arg-type]
-                               check=gate.check, warm_interval_ms=0)
+        pipeline = ArbPipeline(agg, OrderManager(_NullRouter(), risk=gate), {"binance": 10.0},
+                               warm_interval_ms=0)
         now = time.monotonic_ns()
         for sym, _, _, tick, lot, mid in MARKETS:
             book = agg.bookset.book(agg.book_ids[("binance", sym)])

@@ -12,16 +12,15 @@ import numpy as np
 import pytest
 from support.aio import deadline
 
+from openclaw.execution.manager import OrderManager
 from openclaw.feeds.bar_cache import BarCache, CachedBars, DailyBars
 from openclaw.journal import Journal, RunStatus
-from openclaw.model.orders import Order, OrderStatus, OrderType, Side
+from openclaw.model.orders import Order, OrderStatus, Side
 from openclaw.schedule import Scheduler, WeeklySchedule, run_order_prefix
 from openclaw.strategies.momentum import (
     AccountSnapshot,
     MomentumConfig,
     MomentumStrategy,
-    OrderOutcome,
-    PlannedOrder,
     RebalancePlan,
 )
 
@@ -82,26 +81,32 @@ class Broker:
         return AccountSnapshot(nlv, self.cash, dict(self.positions),
                                {s: self.prices[s] for s in self.positions})
 
-    async def submit(self, o: PlannedOrder) -> OrderOutcome:
-        if o.key == self.hang_on:
+    async def send_list(self, orders: list[Order], *, on_first_send: object = None,
+                        wait_tokens: bool = False) -> None:
+        """The order route: journal first, then the venue's answers, as the IBKR route does."""
+        await asyncio.gather(*(self._one(o) for o in orders))
+
+    async def reconcile_unknown(self, orders: list[Order]) -> None:
+        return None
+
+    async def _one(self, order: Order) -> None:
+        key = f"{order.symbol}:{order.side.value}"
+        if key == self.hang_on:
             self.hanging.set()
             await asyncio.Event().wait()
-        order = Order(client_id=o.client_id, venue="ibkr", symbol=o.symbol, side=o.side,
-                      order_type=OrderType.LIMIT, qty=Decimal(o.qty), price=o.limit_price,
-                      opportunity_id=0, leg=0)
         await self.journal.record_new(order)
-        self.submitted.append(o.key)
-        await self.journal.record_event(order, order.mark_sent(), order.ack(f"v{o.client_id}"))
+        self.submitted.append(key)
+        await self.journal.record_event(order, order.mark_sent(), order.ack(f"v{order.client_id}"))
         await asyncio.sleep(0.002)
-        if o.side is Side.SELL and self.unfilled_sells:
+        if order.side is Side.SELL and self.unfilled_sells:
             await self.journal.record_event(order, order.cancel(reason="expired"))
-            return OrderOutcome(o.client_id, o.symbol, o.side, OrderStatus.CANCELED, 0)
-        px = Decimal(str(round(o.ref_price, 2)))
-        await self.journal.record_event(order, order.fill(f"t{o.client_id}", o.qty, px))
-        sign = 1 if o.side is Side.BUY else -1
-        self.positions[o.symbol] = self.positions.get(o.symbol, 0) + sign * o.qty
-        self.cash -= sign * o.qty * float(px)
-        return OrderOutcome(o.client_id, o.symbol, o.side, OrderStatus.FILLED, o.qty, px)
+            return
+        px = Decimal(str(round(self.prices[order.symbol], 2)))
+        qty = int(order.qty)
+        await self.journal.record_event(order, order.fill(f"t{order.client_id}", qty, px))
+        sign = 1 if order.side is Side.BUY else -1
+        self.positions[order.symbol] = self.positions.get(order.symbol, 0) + sign * qty
+        self.cash -= sign * qty * float(px)
 
 
 def _setup(tmp_path: Path, journal: Journal, **cfg: object
@@ -112,7 +117,7 @@ def _setup(tmp_path: Path, journal: Journal, **cfg: object
     bars = CachedBars(BarCache(tmp_path / "bars"), fetcher,
                       through=lambda: fetcher.h["S00"].last_date)
     config = MomentumConfig(universe=SYMS, top_n=4, **cfg)
-    return MomentumStrategy(config, bars, broker, broker), broker, fetcher
+    return MomentumStrategy(config, bars, broker, OrderManager(broker)), broker, fetcher
 
 
 SCHED = WeeklySchedule(0, time(15, 45))

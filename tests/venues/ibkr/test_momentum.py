@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from openclaw.app.ibkr import run_momentum
+from openclaw.execution.manager import OrderManager
 from openclaw.feeds.bar_cache import BarCache
 from openclaw.journal import Journal, RunStatus
 from openclaw.model.orders import Order, OrderStatus
@@ -17,6 +18,7 @@ from openclaw.schedule import run_order_prefix
 from openclaw.sim import tws  # a broken simulator must fail, not skip
 from openclaw.strategies.momentum import MomentumConfig, plan_from_closes
 from openclaw.venues.ibkr.pacing import Backoff, HistoricalLimits
+from openclaw.venues.ibkr.route import IbkrRoute
 from openclaw.venues.ibkr.session import IbkrSession
 from tests.venues.ibkr.conftest import run, wait_until
 
@@ -209,8 +211,9 @@ def test_scheduled_run_through_the_session(tmp_path: Path) -> None:
                 async def sleep(self, seconds: float) -> None:
                     await asyncio.sleep(min(seconds, 0.01))
 
-            broker = IbkrMomentumBroker(session, order_timeout=20)
-            job = MomentumStrategy(_cfg(sim, top=8), session, broker, broker).run
+            broker = IbkrMomentumBroker(session)
+            job = MomentumStrategy(_cfg(sim, top=8), session, broker,
+                                   OrderManager(IbkrRoute(session, order_timeout=20))).run
             sched = Scheduler(journal, schedule, job, clock=Clock())
             first = await sched.poll()
             assert [o.status for o in first.outcomes] == [RunStatus.SUCCEEDED], first.outcomes
