@@ -20,7 +20,8 @@ simulators; the exceptions are the tools whose job includes starting them, becau
 simulators are the embedded default venue (``mode = "sim"``, ``--paper``, the demo, the
 benchmarks). Each imports them lazily, inside the function that needs them, so nothing else
 loads them:
-  * ``openclaw/app/demo.py`` (``run_demo``): this demo always runs on the simulators;
+  * ``openclaw/app/demo.py`` (``demo_config``: the simulated market's instruments; the run
+    starts the simulators through ``start_system``): this demo always runs on the simulators;
   * ``openclaw/app/runner.py``: ``_start_simulators`` (``mode = "sim"`` venues, ``--paper``),
     ``_start_tws_sim`` (an IBKR file without ``port``), ``_start_fake_telegram`` (Telegram
     alerts of an all-simulated run without credentials) and ``check_run_file`` (``openclaw
@@ -50,20 +51,14 @@ from typing import Any
 import aiohttp
 import numpy as np
 
-from openclaw.alerts import Alerter, TelegramSink
+from openclaw.app.config import Config
+from openclaw.app.runner import Running, close_system, shutdown_system, start_system
 from openclaw.execution.fast import route_report
-from openclaw.execution.manager import OrderManager
-from openclaw.execution.reconcile import ReconcileConfig, Reconciler
-from openclaw.execution.router import Router, VenueRoute
-from openclaw.execution.venues import Credentials, make_client
-from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
-from openclaw.feeds.connection import ConnectionConfig
+from openclaw.execution.router import VenueRoute
+from openclaw.feeds.aggregator import Aggregator
 from openclaw.journal import Journal
 from openclaw.latency import summarize
-from openclaw.model.instrument import Instrument
 from openclaw.model.orders import Order
-from openclaw.risk.gate import RiskGate
-from openclaw.risk.limits import InstrumentLimits, RiskLimits, VenueLimits, build_engine
 from openclaw.strategies.triarb import (
     ACKED,
     BOOK,
@@ -74,7 +69,6 @@ from openclaw.strategies.triarb import (
     SUBMIT,
     ArbPipeline,
 )
-from openclaw.venues.registry import FEEDS, SIM_URL_KEYS, crypto_venue, make_fast_route
 
 VENUES = ("binance", "okx", "bybit")
 #: order entry of the demo's venues: ccxt (REST) or the venues' trading WebSockets
@@ -88,20 +82,50 @@ DEFAULT_ROUTE = "ccxt"
 JOURNAL_SYNCS = ("FULL", "NORMAL")
 DEFAULT_JOURNAL_SYNC = "NORMAL"
 FEES_BPS = {"binance": 10.0, "okx": 10.0, "bybit": 10.0}     # the simulators' taker fees
-TELEGRAM_TOKEN = "123456:AAopenclawDemoTokenForTheFakeServer0001"
-TELEGRAM_CHAT = "42"
+#: the demo's alerts go to the local fake Telegram server unless these two are set (then to
+#: that chat, like any run's)
+TELEGRAM_TOKEN_ENV = "OPENCLAW_DEMO_TELEGRAM_TOKEN"
+TELEGRAM_CHAT_ENV = "OPENCLAW_DEMO_TELEGRAM_CHAT"
 STAGE_PAIRS = {
     "ingest": (RECV, BOOK),
     "signal": (BOOK, SIGNAL),
     "risk": (SIGNAL, RISK),
     "submit": (RISK, SUBMIT),
     "tick_to_order": (RECV, SUBMIT),
-    # the router task: its start, the journal commit of all legs, the first leg's request built
-    # and handed to its client (ccxt) or written to the socket (fast route)
+    # the order manager's task: its start, the journal commit of all legs, the first leg's
+    # request built and handed to its client (ccxt) or written to the socket (fast route)
     "submit_to_send": (SUBMIT, SEND),
     "tick_to_send": (RECV, SEND),
     "signal_to_all_acked": (SIGNAL, ACKED),
 }
+
+
+def demo_config(*, seed: int = 7, route: str = DEFAULT_ROUTE, journal_path: str,
+                journal_sync: str = DEFAULT_JOURNAL_SYNC, slippage_bps: float = 15.0) -> Config:
+    """The demo as a run configuration: the three simulated venues with every spot market the
+    simulated market lists, triangular arbitrage tuned for its nudges, default risk limits,
+    reconciliation every 5 s, Telegram alerts (the fake server unless configured)."""
+    from openclaw.sim.engine.market import SyntheticMarket  # the simulators' instruments
+
+    market = SyntheticMarket(seed)
+    instruments = []
+    for venue in VENUES:
+        for spec in market.instruments(venue, "spot"):
+            base, quote = spec.symbol.split("/")
+            instruments.append({"venue": venue, "symbol": spec.venue_symbol,
+                                "tick_size": spec.tick, "lot_size": spec.lot,
+                                "base": base, "quote": quote})
+    return Config.model_validate({
+        "venues": {v: {"mode": "sim", "route": route, "taker_fee_bps": FEES_BPS[v]}
+                   for v in VENUES},
+        "instruments": instruments,
+        "strategy": {"triarb": {"min_profit_bps": 1.0, "cooldown_ms": 300,
+                                "max_book_age_ms": 2000, "slippage_bps": slippage_bps}},
+        "journal": {"path": journal_path, "synchronous": journal_sync},
+        "feeds": {"stale_after_ms": 2000},
+        "reconcile": {"interval_s": 5.0},
+        "alerts": {"telegram": {"token_env": TELEGRAM_TOKEN_ENV, "chat_env": TELEGRAM_CHAT_ENV}},
+    })
 
 
 def stage_latency(rows: np.ndarray) -> dict[str, dict[str, float]]:
@@ -126,133 +150,76 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
                    journal_sync: str = DEFAULT_JOURNAL_SYNC) -> dict[str, Any]:
     """Run the pipeline for ``seconds``; returns the summary (the ``--json`` object).
 
-    ``route``: ``"ccxt"`` sends every order through ccxt's REST calls, ``"ws"`` through each
-    venue's trading WebSocket (ccxt while a socket is down; queries stay on ccxt).
-    ``journal_sync``: the journal's ``synchronous`` level, ``"NORMAL"`` (default: simulators
-    only, kill -9 safe) or ``"FULL"`` (also power-loss safe; what live runs use)."""
+    The demo is ``demo_config`` run by the same wiring as ``openclaw-trading run``
+    (``start_system``, ``shutdown_system``), plus the market nudges and the checks against the
+    simulators' own records. ``route``: ``"ccxt"`` sends every order through ccxt's REST calls,
+    ``"ws"`` through each venue's trading WebSocket (ccxt while a socket is down; queries stay
+    on ccxt). ``journal_sync``: the journal's ``synchronous`` level, ``"NORMAL"`` (default:
+    simulators only, kill -9 safe) or ``"FULL"`` (also power-loss safe; what live runs use)."""
     if route not in ROUTES:
         raise ValueError(f"route must be one of {ROUTES}, not {route!r}")
     sync = journal_sync.upper()
     if sync not in JOURNAL_SYNCS:
         raise ValueError(f"journal_sync must be one of {JOURNAL_SYNCS}, not {journal_sync!r}")
-    from openclaw.sim import start_simulators
-    from openclaw.sim.telegram import TelegramSim
-
-    sims = await start_simulators(seed=seed, rate=20)
-    tg = await TelegramSim(TELEGRAM_TOKEN).start()
-    tmp = tempfile.mkdtemp(prefix="openclaw-demo-")
-    journal = await Journal.open(journal_path or str(Path(tmp) / "journal.sqlite"),
-                                 synchronous=sync)  # type: ignore[arg-type]  # checked above
-    alerter = await Alerter([TelegramSink(TELEGRAM_TOKEN, TELEGRAM_CHAT, base_url=tg.url,
-                                          min_interval=0.0)]).start()
-    instruments = []
-    for venue in VENUES:
-        for spec in sims.market.instruments(venue, "spot"):
-            base, quote = spec.symbol.split("/")
-            instruments.append(Instrument(venue, spec.venue_symbol, spec.tick, spec.lot,
-                                          base=base, quote=quote))
-    endpoints = {v: VenueEndpoints(ws=getattr(sims.servers[v], crypto_venue(v).sim_ws_attr),
-                                   rest=sims.servers[v].url) for v in VENUES}
-    agg = Aggregator(instruments, endpoints, config=ConnectionConfig(stale_after=2.0), feeds=FEEDS)
-    creds = Credentials.simulator()
-    routes = {v: VenueRoute(v, make_client(v, creds, sims.servers[v].url),
-                            fast=make_fast_route(v, sims.urls[v][SIM_URL_KEYS[v]], creds,
-                                                 alerter=alerter) if route == "ws" else None)
-              for v in VENUES}
-    router = Router(routes, journal)
-    gate = _risk_gate(agg)
-    # journal vs venues after each arbitrage and every 5 s; a mismatch halts (engine + pipeline)
-    reconciler = Reconciler(router, journal, config=ReconcileConfig(interval_s=5.0),
-                            alerter=alerter, engine=gate.engine, risk=gate)
-    router.resolver.on_update.append(gate.on_order_update)   # settled legs reach the engine
-    manager = OrderManager(router, risk=gate, partial_policy="unwind", alerter=alerter,
-                           reconciler=reconciler)
-    all_orders = manager.orders
-    pipeline = ArbPipeline(
-        agg, manager, FEES_BPS, min_profit_bps=1.0, cooldown_ms=300, max_book_age_ms=2000,
-        max_start={(v, a): amt for v in VENUES
-                   for a, amt in (("USDT", 3000.0), ("BTC", 0.05), ("ETH", 1.0))},
-        slippage_bps=slippage_bps)
+    path = journal_path or str(Path(tempfile.mkdtemp(prefix="openclaw-demo-")) / "journal.sqlite")
+    cfg = demo_config(seed=seed, route=route, journal_path=path, journal_sync=sync,
+                      slippage_bps=slippage_bps)
+    r = Running()
     rng = random.Random(seed)
     summary: dict[str, Any] = {}
-    async with aiohttp.ClientSession() as http:
+    try:
+        await start_system(cfg, r, paper=False, seed=seed, source="<demo>")
+        sims, agg, pipeline = r.sims, r.aggregator, r.pipeline
+        # start-up garbage is moved out of the collector's way: no ms-long gen-2 pauses over
+        # objects that live for the whole run
+        gc.collect()
+        gc.freeze()
+        t_end = time.monotonic() + seconds
+        next_nudge = time.monotonic() + 1.0
+        live = _live_view(agg, pipeline) if show else None
+        if live is not None:
+            live.start()
         try:
-            for r in routes.values():
-                await r.start()
-            await router.recover()        # a reused journal: settle what a crash left open
-            await reconciler.snapshot()   # the baseline: venues' balances before trading
-            reconciler.start()
-            start_bal = {v: (await _get(http, f"{sims.servers[v].url}/_sim/balances"))["balances"]
-                         for v in VENUES}
-            for v, bal in start_bal.items():
-                for asset, amount in bal.items():
-                    if asset in gate.index.assets:
-                        gate.engine.set_balance(gate.index.venue(v), gate.index.asset(asset),
-                                                gate.index.to_asset_units(asset, _total(amount)))
-            await agg.start()
-            await agg.wait_live(15)
-            # start-up garbage is moved out of the collector's way: no ms-long gen-2 pauses
-            # over objects that live for the whole run
-            gc.collect()
-            gc.freeze()
-            t_end = time.monotonic() + seconds
-            next_nudge = time.monotonic() + 1.0
-            live = _live_view(agg, pipeline) if show else None
-            if live is not None:
-                live.start()
-            try:
-                while time.monotonic() < t_end:
-                    await asyncio.sleep(0.25)
-                    if time.monotonic() >= next_nudge:
-                        venue = rng.choice(VENUES)
-                        sym = rng.choice(["BTC/USDT", "ETH/USDT", "ETH/BTC"])
-                        sims.servers[venue].market.dislocate(
-                            venue, sym, rng.choice([-1, 1]) * rng.uniform(40, 80))
-                        next_nudge = time.monotonic() + rng.uniform(1.0, 2.5)
-                    if live is not None:
-                        live.update(_render(agg, pipeline))
-            finally:
+            while time.monotonic() < t_end:
+                await asyncio.sleep(0.25)
+                if time.monotonic() >= next_nudge:
+                    venue = rng.choice(VENUES)
+                    sym = rng.choice(["BTC/USDT", "ETH/USDT", "ETH/BTC"])
+                    sims.servers[venue].market.dislocate(
+                        venue, sym, rng.choice([-1, 1]) * rng.uniform(40, 80))
+                    next_nudge = time.monotonic() + rng.uniform(1.0, 2.5)
                 if live is not None:
-                    live.stop()
-            await pipeline.drain(15)
-            await agg.stop()
-            await router.reconcile_unknown(all_orders)
-            await router.resolver.settle(router.visibility_window_s + 5.0)
-            await reconciler.stop()
-            await reconciler.run_once()   # the final word: journal vs venues after the run
+                    live.update(_render(agg, pipeline))
+        finally:
+            if live is not None:
+                live.stop()
+        marks = {}
+        for pair in ("BTC/USDT", "ETH/USDT"):
+            bid, ask = agg.merged[pair].best_bid(), agg.merged[pair].best_ask()
+            if bid and ask:
+                marks[pair.split("/")[0]] = (bid[0] + ask[0]) / 2
+        # what ``run`` reports (drain, settle, final reconciliation, the venues' record) ...
+        summary = await shutdown_system(r, drain_timeout=15.0)
+        # ... and the demo's own checks against the simulators' records
+        async with aiohttp.ClientSession() as http:
             end_bal = {v: (await _get(http, f"{sims.servers[v].url}/_sim/balances"))["balances"]
                        for v in VENUES}
             venue_orders = {v: (await _get(http, f"{sims.servers[v].url}/_sim/orders"))["orders"]
                             for v in VENUES}
-            marks = {}
-            for pair in ("BTC/USDT", "ETH/USDT"):
-                bid, ask = agg.merged[pair].best_bid(), agg.merged[pair].best_ask()
-                if bid and ask:
-                    marks[pair.split("/")[0]] = (bid[0] + ask[0]) / 2
-            summary = await _summarize(seconds, pipeline, journal, all_orders, venue_orders,
-                                       start_bal, end_bal)
-            summary.update(_route_summary(routes, venue_orders, pipeline))
-            js = journal.stats()
-            summary["journal_synchronous"] = journal.synchronous
-            summary["journal_inline"] = journal.inline
-            summary["journal_inline_writes"] = js.inline_writes
-            summary["journal_inline_busy"] = js.inline_busy
-            summary["pnl_usdt_marked"] = summary["pnl"].get("USDT", 0.0) + sum(
-                summary["pnl"].get(asset, 0.0) * px for asset, px in marks.items())
-            # the same keys as openclaw-trading run's summary
-            summary.update(reconciler.summary())
-            await alerter.flush(5.0)
-            summary["alerts_delivered"] = len(tg.messages)
-        finally:
-            gc.unfreeze()
-            await reconciler.stop()
-            await router.aclose()
-            for r in routes.values():
-                await r.close()
-            await alerter.aclose()
-            await journal.close()
-            await tg.stop()
-            await sims.aclose()
+        start_bal = {v: {a: str(x) for a, x in bal.items()}
+                     for v, bal in r.reconciler.start_balances.items()}
+        summary.update(await _summarize(seconds, pipeline, r.journal, r.manager.orders,
+                                        venue_orders, start_bal, end_bal))
+        summary.update(_route_summary(r.routes, venue_orders, pipeline))
+        js = r.journal.stats()
+        summary["journal_inline_writes"] = js.inline_writes
+        summary["journal_inline_busy"] = js.inline_busy
+        summary["pnl_usdt_marked"] = summary["pnl"].get("USDT", 0.0) + sum(
+            summary["pnl"].get(asset, 0.0) * px for asset, px in marks.items())
+        summary.setdefault("alerts_delivered", None)    # None: sent to a configured chat
+    finally:
+        gc.unfreeze()
+        await close_system(r)
     return summary
 
 
@@ -318,26 +285,6 @@ def _route_summary(routes: dict[str, VenueRoute], venue_orders: dict[str, list[d
     return {"route": {v: "ws" if r.fast is not None else "ccxt" for v, r in routes.items()},
             "route_stats": {v: route_report(r) for v, r in routes.items()},
             "orders_via": via}
-
-
-def _risk_gate(agg: Aggregator) -> RiskGate:
-    """Risk limits for the demo's instruments: conformance, a 100 bps collar, fresh LIVE books,
-    at most 5,000 USDT (0.1 BTC on ETH/BTC) per order, a throttle and open-order cap per venue."""
-    instruments, books, symbols = [], {}, {}
-    for book_id, inst in agg.instrument_of.items():
-        cap = "0.1" if inst.quote == "BTC" else "5000"
-        instruments.append(InstrumentLimits(
-            venue=inst.venue, symbol=inst.symbol, base=inst.base, quote=inst.quote,
-            tick_size=Decimal(inst.tick_size), lot_size=Decimal(inst.lot_size),
-            max_order_notional=Decimal(cap), collar_bps=Decimal(100), max_book_age_ms=2000))
-        books[(inst.venue, inst.symbol)] = agg.bookset.book(book_id)
-        symbols[(inst.venue, f"{inst.base}/{inst.quote}")] = inst.symbol
-    limits = RiskLimits(
-        venues=[VenueLimits(name=v, max_orders=50, interval_ms=1000, max_open_orders=30)
-                for v in VENUES],
-        instruments=instruments)
-    engine = build_engine(limits)
-    return RiskGate(engine, engine.index, books, symbols)
 
 
 def _total(amount: Any) -> str:

@@ -502,7 +502,10 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
                              partial_policy=cfg.strategy.triarb.partial_policy if triarb
                              else "hold")
     if triarb:
-        await _start_triarb(cfg, r, slippage=SIM_SLIPPAGE_BPS if to_sim else 0.0)
+        slip = cfg.strategy.triarb.slippage_bps
+        if slip is None:
+            slip = SIM_SLIPPAGE_BPS if to_sim else 0.0
+        await _start_triarb(cfg, r, slippage=slip)
     await r.aggregator.start()
     await r.aggregator.wait_live(30)
     log.info("books live", extra={"books": len(instruments)})

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from openclaw.cli.render import echo_json
 from openclaw.cli.root import app
 
 
@@ -27,8 +28,6 @@ def demo_cmd(
     """Triangular arbitrage across Binance, OKX and Bybit on the local simulators, end to end."""
     import asyncio
 
-    import orjson
-
     from openclaw.app.demo import JOURNAL_SYNCS, ROUTES, run_demo
 
     if route not in ROUTES:
@@ -40,7 +39,7 @@ def demo_cmd(
     summary = asyncio.run(run_demo(seconds, seed, journal or None, show=not json_out,
                                    route=route, journal_sync=journal_sync.upper()))
     if json_out:
-        typer.echo(orjson.dumps(summary).decode())
+        echo_json(summary)
     else:
         from rich.console import Console
         from rich.table import Table
@@ -81,7 +80,6 @@ def replay_cmd(
     ),
 ) -> None:
     """Replay recorded venue messages through the live feed code; print the books and counters."""
-    import orjson
 
     from openclaw.feeds.replay import ReplayError
     from openclaw.venues.registry import replay
@@ -92,7 +90,7 @@ def replay_cmd(
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(code=2) from None
     if json_out:
-        typer.echo(orjson.dumps(result).decode())
+        echo_json(result)
         return
     from rich.console import Console
     from rich.table import Table

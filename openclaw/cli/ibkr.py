@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from openclaw.cli.render import echo_json
 from openclaw.cli.root import app
 
 ibkr_app = typer.Typer(
@@ -48,8 +49,6 @@ def ibkr_momentum(
     """Momentum rebalance: scan, plan (top N, sells first), risk, send, verify positions."""
     import asyncio
 
-    import orjson
-
     from openclaw.app.ibkr import cli_momentum, render_momentum
     from openclaw.model.errors import OpenclawError
 
@@ -79,7 +78,7 @@ def ibkr_momentum(
         if progress_ctx is not None:
             progress_ctx.stop()
     if json_out:
-        typer.echo(orjson.dumps(summary).decode())
+        echo_json(summary)
     else:
         render_momentum(summary)
     if execute and not (summary.get("positions_match_target") and summary.get("filled")
@@ -103,8 +102,6 @@ def ibkr_fx(
     """FX mean-reversion scalper on EUR.USD/GBP.USD with a stage latency report."""
     import asyncio
 
-    import orjson
-
     from openclaw.app.ibkr import cli_fx, render_fx
     from openclaw.model.errors import OpenclawError
 
@@ -116,7 +113,7 @@ def ibkr_fx(
     except (OpenclawError, OSError, TimeoutError) as e:
         ibkr_fail(e)
     if json_out:
-        typer.echo(orjson.dumps(summary).decode())
+        echo_json(summary)
     else:
         render_fx(summary)
 
@@ -142,8 +139,6 @@ def schedule_status(
     """The last and the next scheduled momentum runs."""
     import asyncio
 
-    import orjson
-
     from openclaw.app.ibkr import cli_schedule_status
     from openclaw.model.errors import OpenclawError
 
@@ -152,7 +147,7 @@ def schedule_status(
     except (OpenclawError, OSError) as e:
         ibkr_fail(e)
     if json_out:
-        typer.echo(orjson.dumps(out).decode())
+        echo_json(out)
         return
     from rich.console import Console
 
