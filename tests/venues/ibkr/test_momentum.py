@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from support.ibkr import run, wait_until
 
 from openclaw.app.ibkr import run_momentum
 from openclaw.feeds.bar_cache import BarCache
@@ -18,7 +19,6 @@ from openclaw.sim import tws  # a broken simulator must fail, not skip
 from openclaw.strategies.momentum import MomentumConfig, plan_from_closes
 from openclaw.venues.ibkr.pacing import Backoff, HistoricalLimits
 from openclaw.venues.ibkr.session import IbkrSession
-from tests.venues.ibkr.conftest import run, wait_until
 
 
 async def _setup(tmp: Path, universe: int = 60, cache: bool = True) -> tuple:
