@@ -1,10 +1,14 @@
-"""Shared test fixtures: where the recorded venue data lives."""
+"""Shared test fixtures: where the recorded venue data lives; the plain-Python references in
+tests/reference importable by their names (``import refbook``, ``import refrisk``)."""
 
+import sys
 from pathlib import Path
 
 import pytest
+from support.paths import REFERENCE, VENUE_DATA
 
-VENUE_DATA = Path(__file__).resolve().parent / "data" / "venues"
+if str(REFERENCE) not in sys.path:
+    sys.path.insert(0, str(REFERENCE))
 
 
 @pytest.fixture(scope="session")

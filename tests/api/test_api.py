@@ -16,13 +16,14 @@ from typing import Any
 
 import aiohttp
 import pytest
+from support.paths import ROOT
+from support.rigs import all_venue_orders
 
 import openclaw
 from openclaw.execution.venues import SIM_KEY, SIM_PASSPHRASE, SIM_SECRET
 from openclaw.journal import Journal
 from openclaw.sim import Simulators, start_simulators
 
-ROOT = Path(__file__).resolve().parents[2]
 CORE = ("book", "fixedpoint", "merge", "risk", "stageclock", "triarb", "wire")
 VENUES = ("binance", "okx", "bybit")
 BTC = {"binance": ("BTCUSDT", "0.01", "0.00001"), "okx": ("BTC-USDT", "0.1", "0.00000001"),
@@ -49,15 +50,6 @@ def creds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("T_KEY", SIM_KEY)
     monkeypatch.setenv("T_SECRET", SIM_SECRET)
     monkeypatch.setenv("T_PASS", SIM_PASSPHRASE)
-
-
-async def _venue_orders(sims: Simulators) -> list[dict[str, Any]]:
-    out = []
-    async with aiohttp.ClientSession() as http:
-        for v in VENUES:
-            async with http.get(f"{sims.servers[v].url}/_sim/orders") as r:
-                out += [{**o, "venue": v} for o in (await r.json())["orders"]]
-    return out
 
 
 async def _check_journal(path: Path, at_venues: list[dict[str, Any]]) -> int:
@@ -118,7 +110,7 @@ def test_session_books_orders_latency(tmp_path: Path, creds: None) -> None:
             assert summary["ok"], summary
             with pytest.raises(RuntimeError):
                 await s.submit(orders)
-            at_venues = await _venue_orders(sims)
+            at_venues = await all_venue_orders(sims)
         finally:
             await sims.aclose()
         assert await _check_journal(tmp_path / "j.sqlite", at_venues) == 1
@@ -164,7 +156,7 @@ def test_example_strategy_trades_on_the_simulators(tmp_path: Path, creds: None) 
                 sims.market.dislocate(rng.choice(VENUES), "BTC/USDT",
                                       rng.choice([-1, 1]) * rng.uniform(60, 90))
             summary = await run
-            at_venues = await _venue_orders(sims)
+            at_venues = await all_venue_orders(sims)
         finally:
             await sims.aclose()
         assert await _check_journal(tmp_path / "j.sqlite", at_venues) == len(at_venues)

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli import cli
 
 from openclaw.bench.suite import SECTIONS, CompareError, compare, load_document, run_section
 
 
 def _cli(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "openclaw.cli", "bench", *args],
-                          capture_output=True, text=True, timeout=timeout)
+    return cli("bench", *args, timeout=timeout)
 
 
 def test_bench_all_json_and_compare(tmp_path: Path) -> None:

@@ -7,20 +7,17 @@ is that the tool runs the live code path end to end, checks its books and report
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import replace
+from functools import partial
 
 import pytest
+from support.cli import cli
 from typer.testing import CliRunner
 
 import openclaw.bench.feed as feed
 from openclaw.cli import app
 
-
-def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "openclaw.cli", *args],
-                          capture_output=True, text=True, timeout=timeout)
+_cli = partial(cli, timeout=60)
 
 
 def test_bench_feed_json_shape() -> None:

@@ -96,8 +96,7 @@ def test_sim_selection_port_and_credentials() -> None:
     """``openclaw-trading sim okx --port P --key K --secret S --passphrase X``: only OKX, on port P,
     accepting K/S/X and refusing the default test key (OKX's 50113-family auth errors)."""
     import ccxt.async_support as ccxt_async  # noqa: F401  (ccxt is a test dependency)
-
-    from tests.sim_rest.ccxt_testlib import make_client
+    from support.ccxtclient import make_client
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

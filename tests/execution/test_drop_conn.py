@@ -13,12 +13,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 ccxt = pytest.importorskip("ccxt")
 
 from support.aio import deadline  # noqa: E402
+from support.rigs import VENUES, trading_rig  # noqa: E402
 from test_faults_e2e import (  # noqa: E402
     assert_true_state,
     env,
@@ -27,38 +27,21 @@ from test_faults_e2e import (  # noqa: E402
 )
 
 from openclaw.execution.router import Router, VenueRoute  # noqa: E402
-from openclaw.execution.venues import Credentials, make_client  # noqa: E402
 from openclaw.journal import Journal  # noqa: E402
 from openclaw.model.client_ids import ClientIdFactory  # noqa: E402
 from openclaw.model.orders import Order, OrderStatus  # noqa: E402
-from openclaw.sim import start_simulators  # noqa: E402
-
-VENUES = ("binance", "okx", "bybit")
-
 
 run = deadline(120.0)
-
-
-async def _venue_orders(sims: Any, venue: str, cid: str) -> list[dict[str, Any]]:
-    async with aiohttp.ClientSession() as s, s.get(
-            sims.urls[venue]["control"] + "/_sim/orders") as r:
-        r.raise_for_status()
-        return [o for o in (await r.json())["orders"] if o["client_id"] == cid]
 
 
 @pytest.mark.parametrize("venue", VENUES)
 def test_drop_conn_leaves_the_order_unknown_then_resolved_once(tmp_path: Path,
                                                                venue: str) -> None:
     async def body() -> None:
-        sims = await start_simulators(seed=5, rate=20)
-        journal = await Journal.open(tmp_path / "journal.sqlite", synchronous="NORMAL")
-        route = VenueRoute(venue, make_client(venue, Credentials.simulator(),
-                                              sims.urls[venue]["rest"], timeout_ms=10_000),
-                           timeout_s=10.0)
-        router = Router({venue: route}, journal)
-        ids = ClientIdFactory()
-        try:
-            await route.start()
+        async with trading_rig(tmp_path, venues=(venue,), ws=False, timeout_s=10.0,
+                               client_timeout_ms=10_000, visibility_window_s=None) as rig:
+            sims, journal, router, ids = rig.sims, rig.journal, rig.router, rig.ids
+            route = rig.routes[venue]
             opp = ids.next_opportunity()
             order = Order(ids.make(opp, 0), venue, "BTC/USDT", "buy", "market",
                           Decimal("0.001"), None, opp, 0)
@@ -70,14 +53,14 @@ def test_drop_conn_leaves_the_order_unknown_then_resolved_once(tmp_path: Path,
             assert route.stats.unknown == 1 and route.stats.rejected == 0
             assert sims.servers[venue].trading.status()["armed_faults"] == []
             # the venue has it, filled, exactly once, placed over REST
-            recs = await _venue_orders(sims, venue, order.client_id)
+            recs = await rig.venue_orders(venue, order.client_id)
             assert len(recs) == 1 and recs[0]["status"] == "filled" and recs[0]["via"] == "rest"
             # resolved by client id to the truth; nothing re-sent
             await router.reconcile_unknown([order])
             assert order.status is OrderStatus.FILLED, (order.status, order.reason)
             assert order.filled_qty == Decimal(recs[0]["filled"])
             assert order.venue_order_id == str(recs[0]["id"])
-            assert len(await _venue_orders(sims, venue, order.client_id)) == 1
+            assert len(await rig.venue_orders(venue, order.client_id)) == 1
             fills = [f for f in await journal.fills() if f.client_id == order.client_id]
             assert sum((f.fill.qty for f in fills), Decimal(0)) == order.filled_qty
             assert len(fills) == 1           # one query, one new filled quantity, one fill
@@ -95,10 +78,6 @@ def test_drop_conn_leaves_the_order_unknown_then_resolved_once(tmp_path: Path,
             await router.send_list([nxt])
             await router.reconcile_unknown([nxt])
             assert nxt.status is OrderStatus.FILLED, (nxt.status, nxt.reason)
-        finally:
-            await route.close()
-            await journal.close()
-            await sims.aclose()
 
     run(body)
 

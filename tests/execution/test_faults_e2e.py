@@ -5,7 +5,7 @@ Each test ends with every order in its true state (the simulator's own order lis
 truth), no client id twice at a venue, the journal's fills equal to the venue's trades, a
 reconciliation that matches, and the expected alert (or none) at the fake Telegram server.
 Router-level tests of the same faults (state only) are in test_router.py; ccxt-level ones in
-tests/sim_rest/test_ccxt_faults.py.
+tests/sim/engine/test_ccxt_faults.py.
 """
 
 from __future__ import annotations

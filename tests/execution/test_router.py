@@ -10,151 +10,104 @@ import pytest
 pytest.importorskip("ccxt")
 
 from support.aio import deadline
+from support.rigs import trading_rig
 
 from openclaw.execution.router import Router, VenueRoute  # noqa: E402
-from openclaw.execution.venues import Credentials, make_client  # noqa: E402
 from openclaw.journal import Journal  # noqa: E402
 from openclaw.model.client_ids import ClientIdFactory  # noqa: E402
 from openclaw.model.orders import Order, OrderStatus  # noqa: E402
-from openclaw.sim import start_simulators  # noqa: E402
-
-VENUES = ("binance", "okx", "bybit")
-
 
 run = deadline(40.0)
 
 
-async def _setup(tmp: Path, timeout_s: float = 2.0):  # noqa: ANN202
-    sims = await start_simulators(seed=5, rate=20)
-    journal = await Journal.open(tmp / "journal.sqlite")
-    routes = {v: VenueRoute(v, make_client(v, Credentials.simulator(), sims.servers[v].url),
-                            timeout_s=timeout_s) for v in VENUES}
-    for r in routes.values():
-        await r.start()
-    return sims, journal, routes, Router(routes, journal), ClientIdFactory()
-
-
-async def _teardown(sims, journal, routes) -> None:  # noqa: ANN001
-    for r in routes.values():
-        await r.close()
-    await journal.close()
-    await sims.aclose()
-
-
-def _legs(ids: ClientIdFactory, qty: str = "0.01") -> list[Order]:
-    opp = ids.next_opportunity()
-    return [Order(ids.make(opp, k), v, "BTC/USDT", "buy", "market", Decimal(qty), None, opp, k)
-            for k, v in enumerate(VENUES)]
-
-
-def _venue_order(sims, venue: str, client_id: str) -> dict:  # noqa: ANN001
-    orders = sims.servers[venue].trading_orders() if hasattr(
-        sims.servers[venue], "trading_orders") else None
-    if orders is None:
-        pytest.skip("simulator exposes no order list in-process")
-    return next(o for o in orders if o["client_id"] == client_id)
-
-
 def test_three_legs_fill_and_journal_agrees(tmp_path: Path) -> None:
     async def body() -> None:
-        sims, journal, routes, router, ids = await _setup(tmp_path)
-        try:
-            orders = await router.send_list(_legs(ids))
-            await router.reconcile_unknown(orders)
+        async with trading_rig(tmp_path, ws=False, timeout_s=2.0, visibility_window_s=None,
+                               synchronous=None) as rig:
+            orders = await rig.router.send_list(rig.legs())
+            await rig.router.reconcile_unknown(orders)
             for o in orders:
                 assert o.status is OrderStatus.FILLED, (o.venue, o.status, o.reason)
                 assert o.filled_qty == Decimal("0.01")
                 assert o.avg_price is not None and o.avg_price > 0
                 # the simulators charge 0.1% taker, in the asset received (BTC on a buy)
                 assert o.fees.get("BTC") == Decimal("0.00001"), (o.venue, o.fees)
-            assert await journal.consistency_check() == []
+            assert await rig.journal.consistency_check() == []
             for o in orders:
-                row = await journal.order(o.client_id)
+                row = await rig.journal.order(o.client_id)
                 assert row is not None and row.status is OrderStatus.FILLED
                 assert row.filled_qty == o.filled_qty
-        finally:
-            await _teardown(sims, journal, routes)
 
     run(body)
 
 
 def test_reject_is_rejected_and_others_fill(tmp_path: Path) -> None:
     async def body() -> None:
-        sims, journal, routes, router, ids = await _setup(tmp_path)
-        try:
-            sims.okx.inject_fault("order_reject")
-            orders = await router.send_list(_legs(ids))
-            await router.reconcile_unknown(orders)
+        async with trading_rig(tmp_path, ws=False, timeout_s=2.0, visibility_window_s=None,
+                               synchronous=None) as rig:
+            rig.sims.okx.inject_fault("order_reject")
+            orders = await rig.router.send_list(rig.legs())
+            await rig.router.reconcile_unknown(orders)
             by = {o.venue: o for o in orders}
             assert by["okx"].status is OrderStatus.REJECTED
             assert by["binance"].status is OrderStatus.FILLED
             assert by["bybit"].status is OrderStatus.FILLED
-            assert await journal.consistency_check() == []
-        finally:
-            await _teardown(sims, journal, routes)
+            assert await rig.journal.consistency_check() == []
 
     run(body)
 
 
 def test_timeout_is_unknown_until_the_venue_answers(tmp_path: Path) -> None:
     async def body() -> None:
-        sims, journal, routes, router, ids = await _setup(tmp_path, timeout_s=1.0)
-        try:
-            sims.bybit.inject_fault("order_timeout")
-            orders = await router.send_list(_legs(ids))
+        async with trading_rig(tmp_path, ws=False, timeout_s=1.0, visibility_window_s=None,
+                               synchronous=None) as rig:
+            rig.sims.bybit.inject_fault("order_timeout")
+            orders = await rig.router.send_list(rig.legs())
             by = {o.venue: o for o in orders}
             assert by["bybit"].status is OrderStatus.UNKNOWN      # never REJECTED on a timeout
-            row = await journal.order(by["bybit"].client_id)
+            row = await rig.journal.order(by["bybit"].client_id)
             assert row is not None and row.status is OrderStatus.UNKNOWN
-            await router.reconcile_unknown(orders)
+            await rig.router.reconcile_unknown(orders)
             # the simulator executed it: the query by client id finds it filled
             assert by["bybit"].status is OrderStatus.FILLED
             assert by["bybit"].filled_qty == Decimal("0.01")
-            assert await journal.consistency_check() == []
-        finally:
-            await _teardown(sims, journal, routes)
+            assert await rig.journal.consistency_check() == []
 
     run(body)
 
 
 def test_server_error_not_executed_resolves_to_rejected(tmp_path: Path) -> None:
     async def body() -> None:
-        sims, journal, routes, _, ids = await _setup(tmp_path)
-        router = Router(routes, journal, visibility_window_s=0.5)
-        try:
-            sims.binance.inject_fault("server_error", status=503)
-            orders = await router.send_list(_legs(ids))
+        async with trading_rig(tmp_path, ws=False, timeout_s=2.0, visibility_window_s=0.5,
+                               synchronous=None) as rig:
+            rig.sims.binance.inject_fault("server_error", status=503)
+            orders = await rig.router.send_list(rig.legs())
             by = {o.venue: o for o in orders}
             assert by["binance"].status is OrderStatus.UNKNOWN    # a 5xx may hide an order
-            await router.reconcile_unknown(orders)
+            await rig.router.reconcile_unknown(orders)
             # not found inside the visibility window: still UNKNOWN, followed by the resolver
             assert by["binance"].status is OrderStatus.UNKNOWN
-            assert router.resolver.is_pending(by["binance"].client_id)
-            assert await router.resolver.settle(10) == []
+            assert rig.router.resolver.is_pending(by["binance"].client_id)
+            assert await rig.router.resolver.settle(10) == []
             assert by["binance"].status is OrderStatus.REJECTED   # the venue has no such order
             assert "no such order" in (by["binance"].reason or "")
-            row = await journal.order(by["binance"].client_id)
+            row = await rig.journal.order(by["binance"].client_id)
             assert row is not None and row.status is OrderStatus.REJECTED
-        finally:
-            await router.aclose()
-            await _teardown(sims, journal, routes)
 
     run(body)
 
 
 def test_partial_fill(tmp_path: Path) -> None:
     async def body() -> None:
-        sims, journal, routes, router, ids = await _setup(tmp_path)
-        try:
-            sims.okx.inject_fault("partial_fill", ratio=0.5)
-            orders = await router.send_list(_legs(ids, qty="0.02"))
-            await router.reconcile_unknown(orders)
+        async with trading_rig(tmp_path, ws=False, timeout_s=2.0, visibility_window_s=None,
+                               synchronous=None) as rig:
+            rig.sims.okx.inject_fault("partial_fill", ratio=0.5)
+            orders = await rig.router.send_list(rig.legs(qty="0.02"))
+            await rig.router.reconcile_unknown(orders)
             by = {o.venue: o for o in orders}
             assert by["okx"].filled_qty == Decimal("0.01")
             assert by["okx"].status is OrderStatus.CANCELED      # IOC rest expired, fill kept
-            assert await journal.consistency_check() == []
-        finally:
-            await _teardown(sims, journal, routes)
+            assert await rig.journal.consistency_check() == []
 
     run(body)
 
@@ -164,28 +117,24 @@ def test_restart_recovers_orders_left_unanswered(tmp_path: Path) -> None:
     A new router on the same journal brings both to their true state before trading."""
 
     async def body() -> None:
-        sims, journal, routes, router, ids = await _setup(tmp_path, timeout_s=1.0)
-        try:
-            legs = _legs(ids)
+        async with trading_rig(tmp_path, ws=False, timeout_s=1.0, visibility_window_s=None,
+                               synchronous=None) as rig:
+            legs = rig.legs()
             never_sent, unanswered = legs[0], legs[1]
-            await journal.record_new(never_sent)           # crash before sending it
-            sims.okx.inject_fault("order_timeout")
-            await router.send_list([unanswered])           # executed, reply never arrives
+            await rig.journal.record_new(never_sent)           # crash before sending it
+            rig.sims.okx.inject_fault("order_timeout")
+            await rig.router.send_list([unanswered])           # executed, reply never arrives
             assert unanswered.status is OrderStatus.UNKNOWN
-            await journal.close()
+            await rig.journal.close()
             # restart: a fresh journal handle and router, nothing in memory survives
             journal2 = await Journal.open(tmp_path / "journal.sqlite")
-            router2 = Router(routes, journal2)
+            rig.journal = journal2                          # closed with the rig
+            router2 = Router(rig.routes, journal2)
             recovered = {o.client_id: o for o in await router2.recover()}
             assert recovered[never_sent.client_id].status is OrderStatus.REJECTED
             assert recovered[unanswered.client_id].status is OrderStatus.FILLED
             assert (await journal2.order(unanswered.client_id)).status is OrderStatus.FILLED
             assert await journal2.open_orders() == []
-            await journal2.close()
-        finally:
-            for r in routes.values():
-                await r.close()
-            await sims.aclose()
 
     run(body)
 

@@ -11,6 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from support.aio import deadline
+from support.orders import make_order
 
 from openclaw.execution import EventKind, Order, OrderEvent, OrderStatus, VenueAnswer
 from openclaw.journal import Journal, RunStatus
@@ -21,7 +23,7 @@ from openclaw.model.errors import (
     JournalError,
 )
 
-from .helpers import make_order, run
+run = deadline(20.0)
 
 
 def test_wal_mode_and_settings(tmp_path: Path) -> None:

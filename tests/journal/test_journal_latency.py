@@ -15,10 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
+from support.aio import deadline
+from support.orders import make_order
 
 from openclaw.journal import Journal
 
-from .helpers import make_order, run
+run = deadline(20.0)
 
 N = 300
 

@@ -14,10 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
+from support.aio import deadline
 
 from openclaw.journal import Journal
 
-from .helpers import run
+run = deadline(20.0)
 
 CHILD = Path(__file__).with_name("kill9_child.py")
 

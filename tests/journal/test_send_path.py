@@ -14,12 +14,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+from support.aio import deadline
+from support.orders import make_order
+from support.paths import ROOT
 
 from openclaw.execution import Order
 from openclaw.journal import Journal, JournalBusyError
 from openclaw.model.errors import DuplicateClientIdError, JournalClosedError, JournalError
 
-from .helpers import make_order, run
+run = deadline(20.0)
 
 
 def _rows(path: Path) -> set[str]:
@@ -256,7 +259,7 @@ def test_sqlite_busy_from_another_process(tmp_path: Path) -> None:
 _SYNC_CHILD = """
 import asyncio, os, sys, threading
 from openclaw.journal import Journal
-from tests.journal.helpers import make_order
+from tests.support.orders import make_order
 
 async def main():
     # a small WAL bound: the writer thread's own commits checkpoint too
@@ -293,7 +296,7 @@ def test_fsync_per_commit_full_and_never_on_the_loop(tmp_path: Path, sync: str) 
     out = subprocess.run(
         ["strace", "-f", "-e", "trace=fsync,fdatasync,write", "-o", str(tmp_path / "trace"),
          sys.executable, "-c", _SYNC_CHILD, str(tmp_path / "j.sqlite"), sync, str(n)],
-        capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     loop_tid, writer_tid = (int(x) for x in out.stdout.split("TIDS ")[1].split()[:2])

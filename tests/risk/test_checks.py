@@ -586,9 +586,9 @@ def test_gross_exposure_of_a_list_values_earlier_legs_at_their_mids() -> None:
 
 
 def test_reason_codes_are_the_documented_ones() -> None:
-    from openclaw.risk import REASON_NAMES
+    from refrisk import NAMES
 
-    from .reference import NAMES
+    from openclaw.risk import REASON_NAMES
 
     assert list(REASON_NAMES) == NAMES  # the numbering of docs/risk-api.md
     assert [reason_name(c) for c in (0, 26, 999)] == ["PASS", "DUPLICATE_ORDER_ID", "UNKNOWN(999)"]

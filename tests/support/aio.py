@@ -36,3 +36,9 @@ async def until(pred: Callable[[], bool], timeout: float, what: str = "the condi
         if time.monotonic() > end:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(step)
+
+
+async def read_lines(stream: asyncio.StreamReader, sink: list[str]) -> None:
+    """Append each line of a subprocess's stream to ``sink`` until it ends."""
+    while line := await stream.readline():
+        sink.append(line.decode())

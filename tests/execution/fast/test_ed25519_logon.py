@@ -4,13 +4,10 @@ verifies the logon signature with ``cryptography`` against the configured public
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 pytest.importorskip("ccxt")
@@ -19,13 +16,11 @@ pytest.importorskip("cryptography")
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key  # noqa: E402
-from support.aio import deadline
+from support.aio import deadline, until
+from support.rigs import trading_rig
 
 from openclaw.execution.fast import FastConfig, LoginError  # noqa: E402
-from openclaw.execution.router import Router, VenueRoute  # noqa: E402
-from openclaw.execution.venues import Credentials, make_client  # noqa: E402
-from openclaw.journal import Journal  # noqa: E402
-from openclaw.model.client_ids import ClientIdFactory  # noqa: E402
+from openclaw.execution.venues import Credentials  # noqa: E402
 from openclaw.model.orders import Order, OrderStatus  # noqa: E402
 from openclaw.sim import start_simulators  # noqa: E402
 from openclaw.venues.registry import Ed25519Key, make_fast_route  # noqa: E402
@@ -45,25 +40,9 @@ def _pem_pair() -> tuple[bytes, bytes]:
     return private, public
 
 
-async def _sims(public_pem: bytes) -> Any:
-    return await start_simulators(seed=5, rate=20, binance_options={
-        "wsapi": {"ed25519_api_key": ED_API_KEY, "ed25519_public_key": public_pem}})
-
-
-async def _venue_orders(sims: Any, cid: str) -> list[dict[str, Any]]:
-    url = sims.urls["binance"]["control"] + "/_sim/orders"
-    async with aiohttp.ClientSession() as s, s.get(url) as r:
-        body = await r.json()
-    return [o for o in body["orders"] if o["client_id"] == cid]
-
-
-async def _until(cond: Callable[[], bool], timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.02)
+def _sim_options(public_pem: bytes) -> dict[str, Any]:
+    """The simulated Binance's WebSocket API knows this public key."""
+    return {"wsapi": {"ed25519_api_key": ED_API_KEY, "ed25519_public_key": public_pem}}
 
 
 def test_logon_then_unsigned_orders_fill_and_session_expiry_logs_on_again(
@@ -75,17 +54,12 @@ def test_logon_then_unsigned_orders_fill_and_session_expiry_logs_on_again(
     assert "PRIVATE" not in repr(key) and ED_API_KEY not in repr(key)
 
     async def body() -> None:
-        sims = await _sims(public_pem)
-        journal = await Journal.open(tmp_path / "journal.sqlite", synchronous="NORMAL")
-        creds = Credentials.simulator()
-        fast = make_fast_route("binance", sims.urls["binance"]["ws_api"], creds,
-                               FastConfig(timeout_s=5.0, backoff_initial=0.05), ed25519=key)
-        route = VenueRoute("binance", make_client("binance", creds, sims.urls["binance"]["rest"]),
-                           fast=fast)
-        router = Router({"binance": route}, journal)
-        ids = ClientIdFactory()
-        try:
-            await route.start()
+        async with trading_rig(tmp_path, venues=("binance",), ed25519=key,
+                               fast_config=FastConfig(timeout_s=5.0, backoff_initial=0.05),
+                               visibility_window_s=None, binance_options=_sim_options(public_pem)
+                               ) as rig:
+            sims, journal, router, ids = rig.sims, rig.journal, rig.router, rig.ids
+            fast = rig.fast("binance")
             assert fast.up and fast.stats.logins == 1     # session.logon answered 200
             status = sims.binance.wsapi.status()
             assert status["logged_in"] == 1
@@ -99,7 +73,7 @@ def test_logon_then_unsigned_orders_fill_and_session_expiry_logs_on_again(
             await router.send_list([first])
             assert first.status is OrderStatus.FILLED, (first.status, first.reason)
             assert fast.stats.acked == 1 and fast.stats.fallbacks == 0
-            rows = await _venue_orders(sims, first.client_id)
+            rows = await rig.venue_orders("binance", first.client_id)
             assert len(rows) == 1 and rows[0]["via"] == "ws" and rows[0]["status"] == "filled"
 
             # the venue ends the session: the next order is refused (not executed), the route
@@ -109,21 +83,17 @@ def test_logon_then_unsigned_orders_fill_and_session_expiry_logs_on_again(
             await router.send_list([refused])
             assert refused.status is OrderStatus.REJECTED, refused.status
             assert "-1102" in (refused.reason or "")
-            assert await _venue_orders(sims, refused.client_id) == []
-            await _until(lambda: fast.up and fast.stats.logins == 2)
+            assert await rig.venue_orders("binance", refused.client_id) == []
+            await until(lambda: fast.up and fast.stats.logins == 2, 15.0)
             assert fast.stats.relogins == 1
             again = leg()
             await router.send_list([again])
             assert again.status is OrderStatus.FILLED, (again.status, again.reason)
-            rows = await _venue_orders(sims, again.client_id)
+            rows = await rig.venue_orders("binance", again.client_id)
             assert len(rows) == 1 and rows[0]["via"] == "ws"
             # status by client id on the logged-on session (no signature either)
             assert (await fast.status(again))["status"] == "closed"
             assert not await journal.consistency_check()
-        finally:
-            await route.close()
-            await journal.close()
-            await sims.aclose()
 
     run(body)
 
@@ -136,7 +106,7 @@ def test_logon_with_a_key_the_venue_does_not_know_is_refused(tmp_path: Path) -> 
     key = Ed25519Key.from_file(ED_API_KEY, key_file)
 
     async def body() -> None:
-        sims = await _sims(public_pem)
+        sims = await start_simulators(seed=5, rate=20, binance_options=_sim_options(public_pem))
         fast = make_fast_route("binance", sims.urls["binance"]["ws_api"],
                                Credentials.simulator(), FastConfig(open_timeout=5.0),
                                ed25519=key)

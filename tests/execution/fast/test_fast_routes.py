@@ -8,118 +8,31 @@ that "no duplicate" and "recovered state" are checked against the venue, not aga
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 pytest.importorskip("ccxt")
 
-from support.aio import deadline
+from support.aio import deadline, until
+from support.rigs import VENUES, trading_rig
 
-from openclaw.execution.fast import FastConfig, LoginError, VenueRejected  # noqa: E402
+from openclaw.execution.fast import LoginError, VenueRejected  # noqa: E402
 from openclaw.execution.ratelimit import TokenBucket  # noqa: E402
-from openclaw.execution.router import Router, VenueRoute  # noqa: E402
-from openclaw.execution.venues import Credentials, make_client  # noqa: E402
+from openclaw.execution.router import Router  # noqa: E402
+from openclaw.execution.venues import Credentials  # noqa: E402
 from openclaw.journal import Journal  # noqa: E402
-from openclaw.model.client_ids import ClientIdFactory  # noqa: E402
 from openclaw.model.orders import Order, OrderStatus  # noqa: E402
-from openclaw.sim import start_simulators  # noqa: E402
 from openclaw.venues.registry import make_fast_route  # noqa: E402
-
-VENUES = ("binance", "okx", "bybit")
-WS_KEY = {"binance": "ws_api", "okx": "ws_private", "bybit": "ws_trade"}
-
 
 run = deadline(60.0)
 
 
-class AlertLog:
-    """Collects what the routes report through the Alerter interface they use."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-
-    def disconnect(self, venue: str, detail: str) -> bool:
-        self.lines.append((venue, detail))
-        return True
-
-
-class Rig:
-    def __init__(self, sims: Any, journal: Journal, routes: dict[str, VenueRoute],
-                 alerts: AlertLog) -> None:
-        self.sims = sims
-        self.journal = journal
-        self.routes = routes
-        # a short visibility window: an order the venue does not know is settled within a test
-        self.router = Router(routes, journal, visibility_window_s=0.3)
-        self.alerts = alerts
-        self.ids = ClientIdFactory()
-
-    def fast(self, venue: str) -> Any:
-        return self.routes[venue].fast
-
-    def legs(self, qty: str = "0.01", kind: str = "market", price: str | None = None,
-             venues: tuple[str, ...] = VENUES, side: str = "buy") -> list[Order]:
-        opp = self.ids.next_opportunity()
-        px = Decimal(price) if price is not None else None
-        return [Order(self.ids.make(opp, k), v, "BTC/USDT", side, kind, Decimal(qty), px, opp, k)
-                for k, v in enumerate(venues)]
-
-    async def venue_orders(self, venue: str, client_id: str) -> list[dict[str, Any]]:
-        """The simulator's own record of every order with this client id."""
-        url = self.sims.urls[venue]["control"] + "/_sim/orders"
-        async with aiohttp.ClientSession() as s, s.get(url) as r:
-            body = await r.json()
-        return [o for o in body["orders"] if o["client_id"] == client_id]
-
-    async def close(self) -> None:
-        await self.router.aclose()
-        for r in self.routes.values():
-            await r.close()
-        await self.journal.close()
-        await self.sims.aclose()
-
-
-async def _rig(tmp: Path, *, timeout_s: float = 3.0, creds: Credentials | None = None,
-               backoff: float = 0.05, start: bool = True) -> Rig:
-    sims = await start_simulators(seed=5, rate=20)
-    journal = await Journal.open(tmp / "journal.sqlite", synchronous="NORMAL")
-    alerts = AlertLog()
-    sim_creds = Credentials.simulator()
-    cfg = FastConfig(timeout_s=timeout_s, backoff_initial=backoff, backoff_max=max(2.0, backoff))
-    routes = {v: VenueRoute(v, make_client(v, sim_creds, sims.urls[v]["rest"]),
-                            timeout_s=timeout_s,
-                            fast=make_fast_route(v, sims.urls[v][WS_KEY[v]], creds or sim_creds,
-                                                 cfg, alerts))
-              for v in VENUES}
-    rig = Rig(sims, journal, routes, alerts)
-    if start:
-        try:
-            for r in routes.values():
-                await r.start()
-        except BaseException:
-            await rig.close()
-            raise
-    return rig
-
-
-async def _until(cond: Callable[[], bool], timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.02)
-
-
 def test_three_legs_acked_and_filled_through_the_fast_routes(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path)
-        try:
+        async with trading_rig(tmp_path) as rig:
             orders = await rig.router.send_list(rig.legs())
             for o in orders:     # acknowledged by the socket reply, before any query
                 assert o.status in (OrderStatus.ACKED, OrderStatus.FILLED), (o.venue, o.status,
@@ -142,32 +55,26 @@ def test_three_legs_acked_and_filled_through_the_fast_routes(tmp_path: Path) -> 
             for o in orders:
                 row = await rig.journal.order(o.client_id)
                 assert row is not None and row.status is OrderStatus.FILLED
-        finally:
-            await rig.close()
 
     run(body)
 
 
 def test_ioc_limit_without_liquidity_expires(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path)
-        try:
+        async with trading_rig(tmp_path) as rig:
             orders = await rig.router.send_list(rig.legs(kind="limit", price="1000"))
             await rig.router.reconcile_unknown(orders)
             for o in orders:
                 assert o.status is OrderStatus.CANCELED, (o.venue, o.status, o.reason)
                 assert o.filled_qty == 0
             assert await rig.journal.consistency_check() == []
-        finally:
-            await rig.close()
 
     run(body)
 
 
 def test_reject_is_the_venues_error_and_the_others_fill(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path)
-        try:
+        async with trading_rig(tmp_path) as rig:
             for v in VENUES:
                 rig.sims.servers[v].inject_fault("order_reject")
                 orders = await rig.router.send_list(rig.legs())
@@ -182,16 +89,13 @@ def test_reject_is_the_venues_error_and_the_others_fill(tmp_path: Path) -> None:
                         assert by[other].status is OrderStatus.FILLED, (other, by[other].reason)
                 assert await rig.venue_orders(v, by[v].client_id) == []
             assert await rig.journal.consistency_check() == []
-        finally:
-            await rig.close()
 
     run(body)
 
 
 def test_partial_fill(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path)
-        try:
+        async with trading_rig(tmp_path) as rig:
             for v in VENUES:
                 rig.sims.servers[v].inject_fault("partial_fill", ratio=0.5)
             orders = await rig.router.send_list(rig.legs(qty="0.02"))
@@ -200,16 +104,13 @@ def test_partial_fill(tmp_path: Path) -> None:
                 assert o.filled_qty == Decimal("0.01"), (o.venue, o.filled_qty)
                 assert o.status is OrderStatus.CANCELED, (o.venue, o.status)  # IOC rest expired
             assert await rig.journal.consistency_check() == []
-        finally:
-            await rig.close()
 
     run(body)
 
 
 def test_rate_limit_ours_and_the_venues(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path)
-        try:
+        async with trading_rig(tmp_path) as rig:
             # our own bucket refuses before anything is sent, on either route
             rig.routes["okx"].bucket = TokenBucket(rate=0.001, burst=1)
             rig.routes["okx"].bucket.tokens = 0
@@ -227,8 +128,6 @@ def test_rate_limit_ours_and_the_venues(tmp_path: Path) -> None:
                 assert rig.fast(o.venue).stats.sent == 1
                 assert "rate" in (o.reason or "").lower() or "many" in (o.reason or "").lower()
                 assert rig.routes[o.venue].stats.backoffs == 1     # the bucket backs off
-        finally:
-            await rig.close()
 
     run(body)
 
@@ -237,8 +136,7 @@ def test_bad_signature_gets_the_venues_error(tmp_path: Path) -> None:
     async def body() -> None:
         sim = Credentials.simulator()
         bad = Credentials(sim.api_key, "not-the-secret", sim.password)
-        rig = await _rig(tmp_path, creds=bad, start=False)
-        try:
+        async with trading_rig(tmp_path, creds=bad, start=False) as rig:
             # OKX and Bybit refuse the login at start-up with their own codes
             for v, code in (("okx", "60007"), ("bybit", "10004")):
                 with pytest.raises(LoginError) as err:
@@ -252,16 +150,13 @@ def test_bad_signature_gets_the_venues_error(tmp_path: Path) -> None:
             assert o.status is OrderStatus.REJECTED
             assert "-1022" in (o.reason or ""), o.reason
             assert await rig.venue_orders("binance", o.client_id) == []
-        finally:
-            await rig.close()
 
     run(body)
 
 
 def test_expired_session_surfaces_the_error_and_logs_in_again(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path)
-        try:
+        async with trading_rig(tmp_path) as rig:
             for v in ("okx", "bybit"):
                 rig.sims.servers[v].inject_fault("expire_session")
                 orders = await rig.router.send_list(rig.legs(venues=(v,)))
@@ -270,7 +165,7 @@ def test_expired_session_surfaces_the_error_and_logs_in_again(tmp_path: Path) ->
                 assert "VenueRejected" in (o.reason or "")
                 assert await rig.venue_orders(v, o.client_id) == []
                 fast = rig.fast(v)
-                await _until(lambda fast=fast: fast.up and fast.stats.relogins == 1)
+                await until(lambda fast=fast: fast.up and fast.stats.relogins == 1, 15.0)
                 assert fast.stats.logins == 2
                 again = await rig.router.send_list(rig.legs(venues=(v,)))
                 assert again[0].status is OrderStatus.ACKED, (v, again[0].reason)
@@ -279,16 +174,13 @@ def test_expired_session_surfaces_the_error_and_logs_in_again(tmp_path: Path) ->
             rig.sims.servers["binance"].inject_fault("expire_session")
             orders = await rig.router.send_list(rig.legs(venues=("binance",)))
             assert orders[0].status is OrderStatus.FILLED, orders[0].reason
-        finally:
-            await rig.close()
 
     run(body)
 
 
 def test_socket_drop_with_orders_in_flight_recovers_by_client_id(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path)
-        try:
+        async with trading_rig(tmp_path) as rig:
             for v in VENUES:
                 rig.sims.servers[v].inject_fault("drop_ws")
             orders = await rig.router.send_list(rig.legs())
@@ -309,25 +201,22 @@ def test_socket_drop_with_orders_in_flight_recovers_by_client_id(tmp_path: Path)
             # every route reconnected and logged in again on its own
             for v in VENUES:
                 fast = rig.fast(v)
-                await _until(lambda fast=fast: fast.up)
+                await until(lambda fast=fast: fast.up, 15.0)
                 assert fast.stats.reconnects == 1 and fast.stats.fallbacks == 0
             again = await rig.router.send_list(rig.legs())
             assert all(o.status in (OrderStatus.ACKED, OrderStatus.FILLED) for o in again)
             assert await rig.journal.consistency_check() == []
-        finally:
-            await rig.close()
 
     run(body)
 
 
 def test_fallback_to_ccxt_while_the_socket_is_down_never_both(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path, backoff=30.0)         # stays down for the test
-        try:
+        async with trading_rig(tmp_path, backoff=30.0) as rig:         # stays down for the test
             fast = rig.fast("bybit")
             rig.sims.servers["bybit"].inject_fault("drop_ws")
             first = await rig.router.send_list(rig.legs(venues=("bybit",)))
-            await _until(lambda: not fast.up)
+            await until(lambda: not fast.up, 15.0)
             sent_before = fast.stats.sent
             orders = await rig.router.send_list(rig.legs())
             await rig.router.reconcile_unknown(first + orders)
@@ -340,16 +229,13 @@ def test_fallback_to_ccxt_while_the_socket_is_down_never_both(tmp_path: Path) ->
             assert rig.fast("okx").stats.fallbacks == 0
             assert any(v == "bybit" and "ccxt" in text for v, text in rig.alerts.lines)
             assert await rig.journal.consistency_check() == []
-        finally:
-            await rig.close()
 
     run(body)
 
 
 def test_cancel_and_status_by_client_id(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path)
-        try:
+        async with trading_rig(tmp_path) as rig:
             for v in VENUES:
                 [o] = await rig.router.send_list(rig.legs(venues=(v,)))
                 await rig.router.reconcile_unknown([o])
@@ -364,33 +250,28 @@ def test_cancel_and_status_by_client_id(tmp_path: Path) -> None:
             rec = await rig.fast("binance").status(o)
             assert rec["id"] == o.venue_order_id and rec["status"] == "closed"
             assert Decimal(rec["filled"]) == o.filled_qty
-        finally:
-            await rig.close()
 
     run(body)
 
 
 def test_keepalive_pings_are_answered(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path, start=False)
-        try:
+        async with trading_rig(tmp_path, start=False) as rig:
             for v in ("okx", "bybit"):
                 rig.fast(v).config.ping_interval = 0.05
                 await rig.routes[v].start()
-            await _until(lambda: all(rig.fast(v).stats.pongs >= 3 for v in ("okx", "bybit")))
+            await until(lambda: all(rig.fast(v).stats.pongs >= 3 for v in ("okx", "bybit")),
+                        15.0)
             assert rig.fast("okx").up and rig.fast("bybit").up
             [o] = await rig.router.send_list(rig.legs(venues=("okx",)))
             assert o.status is OrderStatus.ACKED
-        finally:
-            await rig.close()
 
     run(body)
 
 
 def test_timeout_is_unknown_until_the_venue_answers(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path, timeout_s=1.0)
-        try:
+        async with trading_rig(tmp_path, timeout_s=1.0) as rig:
             rig.sims.bybit.inject_fault("order_timeout")
             orders = await rig.router.send_list(rig.legs())
             by = {o.venue: o for o in orders}
@@ -403,16 +284,13 @@ def test_timeout_is_unknown_until_the_venue_answers(tmp_path: Path) -> None:
             assert by["bybit"].filled_qty == Decimal("0.01")
             assert len(await rig.venue_orders("bybit", by["bybit"].client_id)) == 1
             assert await rig.journal.consistency_check() == []
-        finally:
-            await rig.close()
 
     run(body)
 
 
 def test_server_error_not_executed_resolves_to_rejected(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path)
-        try:
+        async with trading_rig(tmp_path) as rig:
             for v in VENUES:
                 rig.sims.servers[v].inject_fault("server_error", scope="order")
             orders = await rig.router.send_list(rig.legs())
@@ -425,16 +303,13 @@ def test_server_error_not_executed_resolves_to_rejected(tmp_path: Path) -> None:
                 assert o.status is OrderStatus.REJECTED, (o.venue, o.status, o.reason)
                 assert await rig.venue_orders(o.venue, o.client_id) == []
             assert await rig.journal.consistency_check() == []
-        finally:
-            await rig.close()
 
     run(body)
 
 
 def test_restart_recovers_fast_route_orders_left_unanswered(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path, timeout_s=1.0)
-        try:
+        async with trading_rig(tmp_path, timeout_s=1.0) as rig:
             legs = rig.legs()
             never_sent, unanswered = legs[0], legs[1]
             await rig.journal.record_new(never_sent)          # crash before sending it
@@ -449,8 +324,6 @@ def test_restart_recovers_fast_route_orders_left_unanswered(tmp_path: Path) -> N
             assert recovered[unanswered.client_id].status is OrderStatus.FILLED
             assert await journal2.open_orders() == []
             assert len(await rig.venue_orders("okx", unanswered.client_id)) == 1
-        finally:
-            await rig.close()
 
     run(body)
 
@@ -578,8 +451,7 @@ def test_shared_symbol_and_reply_id_helpers() -> None:
 
 def test_supervisor_survives_an_unexpected_error(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path, backoff=0.05)
-        try:
+        async with trading_rig(tmp_path, backoff=0.05) as rig:
             fast = rig.fast("okx")
             real = fast._login_frame
             calls = {"n": 0}
@@ -593,34 +465,29 @@ def test_supervisor_survives_an_unexpected_error(tmp_path: Path) -> None:
             fast._login_frame = broken          # the next (re)login fails unexpectedly once
             rig.sims.servers["okx"].inject_fault("drop_ws")
             await rig.router.send_list(rig.legs(venues=("okx",)))   # triggers the drop
-            await _until(lambda: fast.stats.supervisor_errors == 1, timeout=30)
+            await until(lambda: fast.stats.supervisor_errors == 1, 30)
             assert any("RuntimeError" in d for _, d in rig.alerts.lines), rig.alerts.lines
-            await _until(lambda: fast.up, timeout=30)               # and it reconnected
+            await until(lambda: fast.up, 30)               # and it reconnected
             [o] = await rig.router.send_list(rig.legs(venues=("okx",)))
             assert o.status is OrderStatus.ACKED, (o.status, o.reason)
             assert fast._supervisor is not None and not fast._supervisor.done()
-        finally:
-            await rig.close()
 
     run(body, timeout=90)
 
 
 def test_cancelled_place_leaves_nothing_pending(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path, timeout_s=30.0)
-        try:
+        async with trading_rig(tmp_path, timeout_s=30.0) as rig:
             rig.sims.bybit.inject_fault("order_timeout")
             fast = rig.fast("bybit")
             [order] = rig.legs(venues=("bybit",))
             task = asyncio.get_running_loop().create_task(fast.place(order))
-            await _until(lambda: fast.stats.sent == 1)
+            await until(lambda: fast.stats.sent == 1, 15.0)
             assert order.client_id in fast._pending
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
             assert order.client_id not in fast._pending
-        finally:
-            await rig.close()
 
     run(body)
 
@@ -630,8 +497,7 @@ def test_first_send_stamp_between_hand_off_and_venue_receipt(tmp_path: Path, rou
     import time
 
     async def body() -> None:
-        rig = await _rig(tmp_path)
-        try:
+        async with trading_rig(tmp_path) as rig:
             if route == "ccxt":
                 for r in rig.routes.values():
                     await r.fast.close()
@@ -649,16 +515,13 @@ def test_first_send_stamp_between_hand_off_and_venue_receipt(tmp_path: Path, rou
             first_receipt = min(received[o.client_id] for o in orders)
             assert handed <= stamps[0] <= first_receipt, (handed, stamps, first_receipt)
             assert all(o.status is not OrderStatus.NEW for o in orders)
-        finally:
-            await rig.close()
 
     run(body)
 
 
 def test_unexpected_relogin_error_reconnects(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path, backoff=0.05)
-        try:
+        async with trading_rig(tmp_path, backoff=0.05) as rig:
             fast = rig.fast("okx")
             real = fast._login_frame
             calls = {"n": 0}
@@ -671,20 +534,17 @@ def test_unexpected_relogin_error_reconnects(tmp_path: Path) -> None:
 
             fast._login_frame = broken
             fast._session_lost("60011")            # as if the venue said "log in again"
-            await _until(lambda: fast.stats.reconnects >= 1 and fast.up, timeout=30)
+            await until(lambda: fast.stats.reconnects >= 1 and fast.up, 30)
             assert any("RuntimeError" in d for _, d in rig.alerts.lines), rig.alerts.lines
             [o] = await rig.router.send_list(rig.legs(venues=("okx",)))
             assert o.status is OrderStatus.ACKED, (o.status, o.reason)
-        finally:
-            await rig.close()
 
     run(body, timeout=90)
 
 
 def test_reader_error_reconnects_and_close_reports_failed_tasks(tmp_path: Path) -> None:
     async def body() -> None:
-        rig = await _rig(tmp_path, backoff=0.05)
-        try:
+        async with trading_rig(tmp_path, backoff=0.05) as rig:
             fast = rig.fast("bybit")
             real = fast._reply_id
             calls = {"n": 0}
@@ -698,7 +558,7 @@ def test_reader_error_reconnects_and_close_reports_failed_tasks(tmp_path: Path) 
             fast._reply_id = broken
             [o] = await rig.router.send_list(rig.legs(venues=("bybit",)))
             assert o.status is OrderStatus.UNKNOWN, (o.status, o.reason)   # reply lost
-            await _until(lambda: fast.stats.reconnects >= 1 and fast.up, timeout=30)
+            await until(lambda: fast.stats.reconnects >= 1 and fast.up, 30)
             assert any("RuntimeError" in d for _, d in rig.alerts.lines), rig.alerts.lines
             [o2] = await rig.router.send_list(rig.legs(venues=("bybit",)))
             assert o2.status is OrderStatus.ACKED, (o2.status, o2.reason)
@@ -713,7 +573,5 @@ def test_reader_error_reconnects_and_close_reports_failed_tasks(tmp_path: Path) 
             await fast.close()
             assert any("probe had failed" in d and "ValueError" in d
                        for _, d in rig.alerts.lines), rig.alerts.lines
-        finally:
-            await rig.close()
 
     run(body, timeout=90)

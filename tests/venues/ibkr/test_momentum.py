@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from support.ibkr import run, wait_until
 
 from openclaw.app.ibkr import run_momentum
 from openclaw.execution.manager import OrderManager
@@ -20,7 +21,6 @@ from openclaw.strategies.momentum import MomentumConfig, plan_from_closes
 from openclaw.venues.ibkr.pacing import Backoff, HistoricalLimits
 from openclaw.venues.ibkr.route import IbkrRoute
 from openclaw.venues.ibkr.session import IbkrSession
-from tests.venues.ibkr.conftest import run, wait_until
 
 
 async def _setup(tmp: Path, universe: int = 60, cache: bool = True) -> tuple:

@@ -8,13 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from support.ibkr import order, run, wait_until
 
 from openclaw.journal import Journal
 from openclaw.model.orders import EventKind, Order, OrderEvent, OrderStatus
 from openclaw.sim import tws  # a broken simulator must fail, not skip
 from openclaw.venues.ibkr.pacing import Backoff, HistoricalLimits
 from openclaw.venues.ibkr.session import IbkrSession
-from tests.venues.ibkr.conftest import order, run, wait_until
 
 ACCOUNT = "DU7654321"
 

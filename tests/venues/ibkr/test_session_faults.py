@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.ibkr import order, run, wait_until
 
 from openclaw.journal import Journal, RunStatus
 from openclaw.model.orders import OrderStatus
 from openclaw.sim import tws
 from openclaw.venues.ibkr.pacing import Backoff
 from openclaw.venues.ibkr.session import ANOMALY_RUN_NAME, IbkrError, IbkrSession
-from tests.venues.ibkr.conftest import order, run, wait_until
 
 ACCOUNT = "DU7654321"
 
