@@ -46,7 +46,7 @@ import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import numpy as np
@@ -144,8 +144,18 @@ async def _get(session: aiohttp.ClientSession, url: str) -> Any:
         return await r.json()
 
 
+class DemoView(Protocol):
+    """What shows a running demo (the CLI's live tables: cli/render.py)."""
+
+    def start(self, aggregator: Aggregator, pipeline: ArbPipeline) -> None: ...
+
+    def update(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | None = None,
-                   show: bool = True, slippage_bps: float = 15.0,
+                   view: DemoView | None = None, slippage_bps: float = 15.0,
                    route: str = DEFAULT_ROUTE,
                    journal_sync: str = DEFAULT_JOURNAL_SYNC) -> dict[str, Any]:
     """Run the pipeline for ``seconds``; returns the summary (the ``--json`` object).
@@ -176,9 +186,8 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
         gc.freeze()
         t_end = time.monotonic() + seconds
         next_nudge = time.monotonic() + 1.0
-        live = _live_view(agg, pipeline) if show else None
-        if live is not None:
-            live.start()
+        if view is not None:
+            view.start(agg, pipeline)
         try:
             while time.monotonic() < t_end:
                 await asyncio.sleep(0.25)
@@ -188,11 +197,11 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
                     sims.servers[venue].market.dislocate(
                         venue, sym, rng.choice([-1, 1]) * rng.uniform(40, 80))
                     next_nudge = time.monotonic() + rng.uniform(1.0, 2.5)
-                if live is not None:
-                    live.update(_render(agg, pipeline))
+                if view is not None:
+                    view.update()
         finally:
-            if live is not None:
-                live.stop()
+            if view is not None:
+                view.stop()
         marks = {}
         for pair in ("BTC/USDT", "ETH/USDT"):
             bid, ask = agg.merged[pair].best_bid(), agg.merged[pair].best_ask()
@@ -292,36 +301,3 @@ def _total(amount: Any) -> str:
         return str(amount.get("total", Decimal(str(amount.get("free", 0)))
                               + Decimal(str(amount.get("locked", 0)))))
     return str(amount)
-
-
-def _render(agg: Aggregator, pipeline: ArbPipeline) -> Any:
-    from rich.console import Group
-    from rich.table import Table
-
-    books = Table(title="books (best bid / best ask)")
-    for col in ("instrument", "state", "bid", "ask"):
-        books.add_column(col)
-    for book_id, inst in agg.instrument_of.items():
-        b = agg.bookset.book(book_id)
-        bb, ba = b.best_bid(), b.best_ask()
-        books.add_row(f"{inst.venue}:{inst.symbol}", agg.state(book_id).name,
-                      f"{bb[0]:.6g}" if bb else "-", f"{ba[0]:.6g}" if ba else "-")
-    s, ms = pipeline.stats, pipeline.manager.stats
-    stats = Table(title="pipeline")
-    for col in ("opportunities", "arbitrages", "orders", "filled legs", "incomplete",
-                "busy skips"):
-        stats.add_column(col)
-    stats.add_row(str(s.opportunities), str(s.arbitrages), str(ms.orders), str(ms.filled_legs),
-                  str(ms.incomplete), str(s.skipped_busy))
-    lat = Table(title="latency (us) this run")
-    for col in ("stage", "p50", "p99", "max", "count"):
-        lat.add_column(col)
-    for name, v in stage_latency(pipeline.clock.snapshot()).items():
-        lat.add_row(name, *(f"{v[k]:,.1f}" for k in ("p50", "p99", "max")), str(int(v["count"])))
-    return Group(books, stats, lat)
-
-
-def _live_view(agg: Aggregator, pipeline: ArbPipeline) -> Any:
-    from rich.live import Live
-
-    return Live(_render(agg, pipeline), refresh_per_second=4, transient=False)

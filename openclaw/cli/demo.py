@@ -3,11 +3,12 @@ and recorded frames through the live depth sync."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
-from openclaw.cli.render import echo_json
+from openclaw.cli.render import DemoLive, echo_json, print_demo_summary, print_replay
 from openclaw.cli.root import app
 
 
@@ -36,33 +37,13 @@ def demo_cmd(
     if journal_sync.upper() not in JOURNAL_SYNCS:
         typer.echo(f"--journal-sync must be full or normal, not {journal_sync!r}", err=True)
         raise typer.Exit(code=2)
-    summary = asyncio.run(run_demo(seconds, seed, journal or None, show=not json_out,
+    view = DemoLive() if sys.stdout.isatty() and not json_out else None   # a log: once, at the end
+    summary = asyncio.run(run_demo(seconds, seed, journal or None, view=view,
                                    route=route, journal_sync=journal_sync.upper()))
     if json_out:
         echo_json(summary)
     else:
-        from rich.console import Console
-        from rich.table import Table
-
-        counts = Table(title=f"demo: {summary['seconds']:g} s on the local simulators, "
-                             f"orders via {route}, journal "
-                             f"{summary.get('journal_synchronous')}")
-        keys = ("opportunities", "arbitrages", "orders", "fills", "incomplete", "unwinds",
-                "lost_orders", "duplicate_orders", "journal_consistent", "alerts_delivered")
-        for k in keys:
-            counts.add_column(k.replace("_", " "))
-        counts.add_row(*(str(summary.get(k)) for k in keys))
-        lat = Table(title="latency this run (us)")
-        for col in ("stage", "p50", "p99", "max", "count"):
-            lat.add_column(col, justify="left" if col == "stage" else "right")
-        for stage, v in summary["latency_us"].items():
-            lat.add_row(stage, *(f"{v[k]:,.1f}" for k in ("p50", "p99", "max")),
-                        str(int(v["count"])))
-        console = Console()
-        console.print(counts)
-        console.print(lat)
-        console.print({"pnl": summary["pnl"],
-                       "pnl_usdt_marked": summary.get("pnl_usdt_marked")})
+        print_demo_summary(summary, route)
     if summary.get("lost_orders") or summary.get("duplicate_orders") or summary.get(
             "pipeline_errors") or not summary.get("journal_consistent"):
         raise typer.Exit(code=1)
@@ -92,16 +73,4 @@ def replay_cmd(
     if json_out:
         echo_json(result)
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"replay {venue}: {result['messages']} messages")
-    for col in ("instrument", "best bid", "best ask", "levels", "state"):
-        table.add_column(col)
-    for key, book in result["books"].items():  # type: ignore[union-attr]
-        table.add_row(key, str(book["best_bid"]), str(book["best_ask"]),
-                      f"{book['levels'][0]}/{book['levels'][1]}", book["state"])
-    console = Console()
-    console.print(table)
-    counters = {k: v for k, v in result.items() if k not in ("books", "venue")}
-    console.print(counters)
+    print_replay(venue, result)

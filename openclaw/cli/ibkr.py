@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from openclaw.cli.render import echo_json
+from openclaw.cli.render import echo_json, print_fx, print_momentum
 from openclaw.cli.root import app
 
 ibkr_app = typer.Typer(
@@ -49,7 +49,7 @@ def ibkr_momentum(
     """Momentum rebalance: scan, plan (top N, sells first), risk, send, verify positions."""
     import asyncio
 
-    from openclaw.app.ibkr import cli_momentum, render_momentum
+    from openclaw.app.ibkr import cli_momentum
     from openclaw.model.errors import OpenclawError
 
     if dry_run == execute:
@@ -80,7 +80,7 @@ def ibkr_momentum(
     if json_out:
         echo_json(summary)
     else:
-        render_momentum(summary)
+        print_momentum(summary)
     if execute and not (summary.get("positions_match_target") and summary.get("filled")
                         == summary.get("orders")):
         raise typer.Exit(code=1)
@@ -102,7 +102,7 @@ def ibkr_fx(
     """FX mean-reversion scalper on EUR.USD/GBP.USD with a stage latency report."""
     import asyncio
 
-    from openclaw.app.ibkr import cli_fx, render_fx
+    from openclaw.app.ibkr import cli_fx
     from openclaw.model.errors import OpenclawError
 
     try:
@@ -115,7 +115,7 @@ def ibkr_fx(
     if json_out:
         echo_json(summary)
     else:
-        render_fx(summary)
+        print_fx(summary)
 
 
 @ibkr_app.command("bench")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from openclaw.cli.render import ConsoleStream, console, json_text, print_run_summary
 from openclaw.cli.root import app
 
 
@@ -26,9 +27,74 @@ def run_cmd(
     if log_format not in ("json", "human"):
         typer.echo(f"error: --log-format must be json or human, not {log_format!r}", err=True)
         raise typer.Exit(code=2)
-    from openclaw.app.runner import main as run_main
-
-    code = run_main(str(path), paper=paper, log_format=log_format, seconds=seconds, seed=seed,
+    code = run_file(str(path), paper=paper, log_format=log_format, seconds=seconds, seed=seed,
                     drain_timeout=drain)
     if code:
         raise typer.Exit(code=code)
+
+
+def run_file(path: str, *, paper: bool = False, log_format: str = "human",
+             seconds: float | None = None, seed: int = 7, drain_timeout: float = 10.0) -> int:
+    """``openclaw-trading run``: returns the exit code (0 ok, 1 run problems, 2 bad
+    configuration). A terminal gets a live status line above the log; the summary is JSON with
+    ``--log-format json``, tables otherwise."""
+    import asyncio
+    import logging
+    import sys
+    import tomllib
+
+    from rich.live import Live
+
+    from openclaw.app.config import ConfigError, load_config
+    from openclaw.app.runner import install_event_loop_policy, is_ibkr_file, run_config, run_ibkr
+    from openclaw.logs import setup_logging
+
+    log = logging.getLogger("openclaw.runner")
+    setup_logging("json" if log_format == "json" else "human")
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}                      # load_config reports the file or syntax error
+    if is_ibkr_file(data):
+        install_event_loop_policy()
+        try:
+            summary = asyncio.run(run_ibkr(path, paper=paper, seconds=seconds, seed=seed,
+                                           drain_timeout=drain_timeout))
+        except ConfigError as e:
+            print(str(e), file=sys.stderr)
+            return 2
+        print(json_text(summary))
+        return 0 if summary["ok"] else 1
+    try:
+        cfg = load_config(path)
+    except ConfigError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    loop_name = install_event_loop_policy()
+    log.info("starting", extra={"config": str(path), "loop": loop_name})
+    live = None
+    status = None
+    if log_format == "human" and sys.stderr.isatty():
+        err = console(stderr=True)
+        live = Live("", console=err, refresh_per_second=2, transient=True)
+        live.start()
+        status = live.update
+        # log lines go above the status line instead of through it
+        setup_logging("human", stream=ConsoleStream(err))  # type: ignore[arg-type]
+    try:
+        summary = asyncio.run(run_config(cfg, paper=paper, seconds=seconds, source=str(path),
+                                         seed=seed, drain_timeout=drain_timeout, status=status))
+    except ConfigError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    except Exception:  # noqa: BLE001 - e.g. feeds never LIVE: everything started was closed
+        log.exception("run failed")
+        return 1
+    finally:
+        if live is not None:
+            live.stop()
+    if log_format == "json":
+        print(json_text(summary))
+    else:
+        print_run_summary(summary)
+    return 0 if summary["ok"] else 1

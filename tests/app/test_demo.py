@@ -10,7 +10,7 @@ from openclaw.app.demo import STAGE_PAIRS, run_demo  # noqa: E402
 
 
 def test_demo_short_run_keeps_every_order() -> None:
-    summary = asyncio.run(asyncio.wait_for(run_demo(4.0, seed=11, show=False), 90))
+    summary = asyncio.run(asyncio.wait_for(run_demo(4.0, seed=11), 90))
     for key in ("seconds", "opportunities", "arbitrages", "orders", "fills", "unwinds",
                 "lost_orders", "duplicate_orders", "journal_consistent", "pnl", "latency_us"):
         assert key in summary

@@ -23,7 +23,7 @@ KEYS = ("seconds", "opportunities", "arbitrages", "orders", "fills", "unwinds", 
 
 
 def test_demo_over_the_trading_websockets_keeps_every_order() -> None:
-    summary = asyncio.run(asyncio.wait_for(run_demo(4.0, seed=11, show=False, route="ws"), 120))
+    summary = asyncio.run(asyncio.wait_for(run_demo(4.0, seed=11, route="ws"), 120))
     for key in KEYS:                      # the public JSON keeps every key it had
         assert key in summary, key
     assert summary["lost_orders"] == 0

@@ -434,7 +434,7 @@ def test_demo_reconciles_without_false_halt() -> None:
     normal run on the simulators never halts."""
     from openclaw.app.demo import run_demo
 
-    summary = asyncio.run(asyncio.wait_for(run_demo(4.0, seed=3, show=False), 90))
+    summary = asyncio.run(asyncio.wait_for(run_demo(4.0, seed=3), 90))
     assert summary["arbitrages"] > 0
     assert summary["reconciliations"] >= 2, summary["reconciliations"]   # during + final
     assert summary["halted"] is False, summary["halt_reason"]
