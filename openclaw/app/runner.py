@@ -308,6 +308,7 @@ class Running:
     max_start: dict[tuple[str, str], float] = field(default_factory=dict)
     reconciler: Any = None       # execution.reconcile.Reconciler (journal vs venue balances)
     results: dict[str, Any] = field(default_factory=dict)   # what configured strategies return
+    control: Any = None          # control.ControlServer (the authenticated loopback API)
     started: float = field(default_factory=time.monotonic)
     started_ms: int = field(default_factory=lambda: time.time_ns() // 10**6)
 
@@ -496,6 +497,9 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
                                           alerter=r.alerter, engine=r.gate.engine, risk=r.gate)
     if cfg.strategy.triarb.enabled and with_strategies:
         await _start_triarb(cfg, r, router, slippage=SIM_SLIPPAGE_BPS if to_sim else 0.0)
+    from openclaw.control import start_control  # status, halt, ... while the books sync too
+
+    r.control = await start_control(cfg, r, source=source, paper=paper)
     await r.aggregator.start()
     await r.aggregator.wait_live(30)
     log.info("books live", extra={"books": len(instruments)})
@@ -682,6 +686,8 @@ async def _venue_record(r: Running, p: Any) -> dict[str, Any]:
 async def close_system(r: Running) -> None:
     """Close what started, in reverse order; each step runs even if an earlier one fails."""
     steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
+    if r.control is not None:
+        steps.append(("control API", r.control.stop))
     if r.reconciler is not None:
         steps.append(("reconciler", r.reconciler.stop))
     if r.router is not None:
