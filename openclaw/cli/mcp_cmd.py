@@ -19,8 +19,7 @@ def mcp_cmd(
     host: str = typer.Option("127.0.0.1", "--host", help="--http: the address to listen on."),
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="--http: the port."),
 ) -> None:
-    """Serve the engine's control operations as MCP tools (status, orders, fills, alerts,
-    halt, resume, flatten, reload_risk); approvals stay with the human."""
+    """Serve a running engine's control operations as MCP tools (approvals stay human)."""
     from openclaw.control.mcp_server import build_server
 
     server = build_server(str(state) if state else None)

@@ -252,6 +252,11 @@ class ControlOps:
                             "filled_qty": str(o.filled_qty), "status": o.status.value}
                            for o in await journal.open_orders()]
         risk = self.risk_state()
+        rec = getattr(self.r, "reconciler", None)
+        reconciliation = None
+        if rec is not None:
+            last = rec.last
+            reconciliation = {**rec.summary(), "last_ok": None if last is None else last.ok}
         return {"ok": True, "pid": os.getpid(), "paper": self.paper,
                 "config": self.source,
                 "uptime_s": round(time.monotonic() - getattr(self.r, "started", time.monotonic()),
@@ -261,7 +266,7 @@ class ControlOps:
                 "strategies": self.strategies(), "books": self.books(),
                 "balances": risk["balances"], "positions": risk["positions"],
                 "pnl": risk["pnl"], "open_orders": open_orders,
-                "latency_us": self.latency(),
+                "latency_us": self.latency(), "reconciliation": reconciliation,
                 "alerts_cursor": self.alerts.seq}
 
     async def orders(self, cursor: int, limit: int) -> dict[str, Any]:

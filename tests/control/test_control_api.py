@@ -21,9 +21,9 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-from ctl_engine import Engine, in_process
 from prometheus_client.parser import text_string_to_metric_families
 from support.aio import deadline
+from support.control_engine import Engine, in_process
 
 from openclaw._core.risk import HALTED
 from openclaw.control.errors import TokenFileError

@@ -21,8 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ctl_engine import in_process, run_file
 from support.aio import deadline, until
+from support.control_engine import in_process, run_file
 
 from openclaw.sim.telegram import TelegramSim
 
