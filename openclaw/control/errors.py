@@ -70,8 +70,8 @@ class ApprovalRequired(ControlError):
         self.ttl_s = ttl_s
         super().__init__(
             f"{action} needs the operator's approval: a one-time code was sent to {channel}; "
-            f"the operator must type it back within {ttl_s:g} s (as --code). The agent cannot "
-            "produce it and must not guess it.")
+            f"the operator must type it back within {ttl_s:g} s (passed as the code). The "
+            "agent cannot produce it and must not guess it.")
 
     def to_json(self) -> dict[str, object]:
         return {**super().to_json(), "action": self.action, "channel": self.channel,

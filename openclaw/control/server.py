@@ -172,6 +172,7 @@ class ControlServer:
                       "halt_reason": why}, 200 if ready else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
+        await self.ops.refresh_latency()
         body, ctype = metrics_text(self.ops)
         return web.Response(body=body, headers={"Content-Type": ctype})
 
