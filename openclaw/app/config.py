@@ -241,29 +241,6 @@ class IbkrConfig(_Model):
         return self
 
 
-class IbkrRunConfig(_Model):
-    """An IBKR run (``openclaw-trading ibkr momentum|fx --config``): the gateway, the strategy's own
-    section (checked by the strategy), risk, journal and alerts."""
-
-    ibkr: IbkrConfig = IbkrConfig()
-    momentum: dict[str, Any] = Field(default_factory=dict)
-    fx: dict[str, Any] = Field(default_factory=dict)
-    schedule: dict[str, Any] = Field(default_factory=dict)
-    journal: IbkrJournalConfig = IbkrJournalConfig()
-    alerts: AlertsConfig = AlertsConfig()
-    risk: dict[str, Any] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _no_unread_risk(self) -> IbkrRunConfig:
-        # nothing reads a top-level [risk] in an IBKR run: accepting it would silently ignore limits
-        if self.risk:
-            raise ValueError(
-                "[risk] is not read by IBKR runs: put momentum limits in [momentum] "
-                "(max_order_notional, max_position_notional, max_orders_per_s, "
-                "max_gross_exposure) and FX limits in [fx] (max_position, max_spread_bps)")
-        return self
-
-
 class ControlConfig(_Model):
     """The control API of a running engine (openclaw/control): loopback HTTP, bearer token.
 
@@ -281,6 +258,30 @@ class ControlConfig(_Model):
     state_file: str = ""
     approval_file: str = ""
     approval_ttl_s: float = Field(300.0, gt=0, le=3600, allow_inf_nan=False)
+
+
+class IbkrRunConfig(_Model):
+    """An IBKR run (``openclaw-trading ibkr momentum|fx --config``): the gateway, the strategy's own
+    section (checked by the strategy), risk, journal and alerts."""
+
+    ibkr: IbkrConfig = IbkrConfig()
+    momentum: dict[str, Any] = Field(default_factory=dict)
+    fx: dict[str, Any] = Field(default_factory=dict)
+    schedule: dict[str, Any] = Field(default_factory=dict)
+    journal: IbkrJournalConfig = IbkrJournalConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    risk: dict[str, Any] = Field(default_factory=dict)
+    control: ControlConfig = ControlConfig()
+
+    @model_validator(mode="after")
+    def _no_unread_risk(self) -> IbkrRunConfig:
+        # nothing reads a top-level [risk] in an IBKR run: accepting it would silently ignore limits
+        if self.risk:
+            raise ValueError(
+                "[risk] is not read by IBKR runs: put momentum limits in [momentum] "
+                "(max_order_notional, max_position_notional, max_orders_per_s, "
+                "max_gross_exposure) and FX limits in [fx] (max_position, max_spread_bps)")
+        return self
 
 
 class Config(_Model):

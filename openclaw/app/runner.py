@@ -888,6 +888,13 @@ async def run_ibkr(path: str, *, paper: bool = False, seconds: float | None = No
     entries = ibkr_entries(cfg, path)
     check_ibkr_sections(cfg, path)    # as ``openclaw-trading config check``: before connecting
     stop = stop or asyncio.Event()
+    from types import SimpleNamespace
+
+    from openclaw.control import start_control, stop_control  # status; a halt stops the run
+
+    view = SimpleNamespace(tasks=[], started=time.monotonic(), resumable=False,
+                           halt_hooks=[lambda _reason: stop.set()])
+    control = await start_control(cfg, view, source=path, paper=paper)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, _on_signal, stop, sig)
@@ -896,6 +903,7 @@ async def run_ibkr(path: str, *, paper: bool = False, seconds: float | None = No
     tasks = {name: asyncio.create_task(fn(cfg, ctx), name=f"strategy:{name}")
              for name, fn in entries.items()}
     log.info("running", extra={"strategies": sorted(tasks), "paper": paper})
+    view.tasks.extend(tasks.values())
     try:
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([waiter, *tasks.values()], timeout=seconds,
@@ -919,6 +927,7 @@ async def run_ibkr(path: str, *, paper: bool = False, seconds: float | None = No
         out["ok"] = all(v["ok"] for v in out["strategies"].values())
         return out
     finally:
+        await stop_control(control)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 

@@ -1,13 +1,15 @@
 """The control API's client (``openclaw-trading ctl`` and the MCP server use it).
 
 Finds the engine through the state file (``state.state_path``), reads the token from the
-token file the state names (checked 0600 and owned by this user), and returns each answer's
+token file the state names, or from ``$OPENCLAW_TRADING_TOKEN_FILE`` (a copy for another OS
+user; either checked 0600 and owned by the reader), and returns each answer's
 JSON. An error answer is returned as it is (``ok`` false, ``error``, ``message``): the fronts
 print it verbatim; only transport problems raise (``EngineUnreachable``)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ from openclaw.control.state import read_state, state_path
 
 OPERATIONS = ("status", "orders", "fills", "alerts", "halt", "resume", "flatten", "reload-risk")
 GETS = {"status", "orders", "fills", "alerts"}
+#: a copy of the token for a client running as another OS user than the engine (mode 0600)
+TOKEN_FILE_ENV = "OPENCLAW_TRADING_TOKEN_FILE"
 
 
 class ControlClient:
@@ -35,7 +39,8 @@ class ControlClient:
         """(url, token) from the state and token files (read again at each call: an engine
         restarted on another port is found)."""
         st = read_state(self.state_file)
-        return str(st["url"]), read_token_file(st["token_file"])
+        return str(st["url"]), read_token_file(os.environ.get(TOKEN_FILE_ENV)
+                                               or st["token_file"])
 
     async def call(self, op: str, **args: Any) -> dict[str, Any]:
         """Run ``op`` (one of ``OPERATIONS``) with its arguments; the answer's JSON (with

@@ -85,8 +85,8 @@ class OutOfBand:
         self.path = path
         if telegram is not None:
             self.channel = "the operator's Telegram chat"
-        elif path:
-            self.channel = f"the approval file {path}"
+        elif path:       # its path is not told: the agent has no business reading it
+            self.channel = "the approval file on the engine's host (the operator's eyes only)"
         else:
             self.channel = "the engine's terminal (stderr)"
 
@@ -137,6 +137,7 @@ class ControlOps:
         self.refusals: Counter[str] = Counter()       # by reason (unauthorized, approval...)
         self.halt_reason: str | None = None           # an operator halt's reason
         self._latency: tuple[float, dict[str, Any] | None] = (0.0, None)
+        self.changed = 0.0          # time.monotonic() of the last action (cached reads expire)
         alerter = getattr(r, "alerter", None)
         if alerter is not None and hasattr(alerter, "listeners"):
             alerter.listeners.append(self.alerts.on_alert)
@@ -158,6 +159,8 @@ class ControlOps:
             if gate.engine.trading_state == HALTED:
                 return True, "risk engine halted (" + HALT_REASON_NAMES[
                     gate.engine.halt_reason] + ")"
+        if self.halt_reason:
+            return True, self.halt_reason
         return False, ""
 
     def books(self) -> list[dict[str, str]]:
@@ -169,7 +172,9 @@ class ControlOps:
                 for b, inst in agg.instrument_of.items()]
 
     def books_live(self) -> bool:
-        """Every book LIVE (and there is at least one)."""
+        """Every book LIVE (a run without an aggregator, e.g. IBKR, has none to wait for)."""
+        if getattr(self.r, "aggregator", None) is None:
+            return True
         books = self.books()
         return bool(books) and all(b["state"] == "LIVE" for b in books)
 
@@ -261,7 +266,7 @@ class ControlOps:
         if rec is not None:
             last = rec.last
             reconciliation = {**rec.summary(), "last_ok": None if last is None else last.ok}
-        return {"ok": True, "pid": os.getpid(), "paper": self.paper,
+        return {"ok": True, "as_of_ns": time.time_ns(), "pid": os.getpid(), "paper": self.paper,
                 "config": self.source,
                 "uptime_s": round(time.monotonic() - getattr(self.r, "started", time.monotonic()),
                                   3),
@@ -298,6 +303,7 @@ class ControlOps:
 
     async def record(self, action: str, actor: str, outcome: str, detail: str = "") -> None:
         """Journal an operator action (who/what/when/outcome); logged if it cannot be."""
+        self.changed = time.monotonic()
         journal = getattr(self.r, "journal", None)
         if journal is None:
             return
@@ -329,6 +335,8 @@ class ControlOps:
             else:
                 self.alerts.add("halt", f"trading halted: {text}", "HIGH")
         self.halt_reason = text
+        for hook in getattr(self.r, "halt_hooks", ()):   # e.g. an IBKR run: its stop event
+            hook(text)
         await self.record("halt", actor, "done", reason)
         halted, why = self.halted()
         return {"ok": True, "action": "halt", "halted": halted, "halt_reason": why}
@@ -362,6 +370,9 @@ class ControlOps:
         halted, why = self.halted()
         if not halted:
             raise BadRequest("resume", "not halted", "the engine is not halted")
+        if not getattr(self.r, "resumable", True):
+            raise NotAvailable("resume", "this run's strategies stop when halted and cannot be "
+                               "resumed in place; the operator restarts the service")
         await self._approve("resume", code, actor, "", f"resume after: {why[:200]}")
         gate = getattr(self.r, "gate", None)
         if gate is not None:
@@ -389,6 +400,9 @@ class ControlOps:
     async def flatten(self, code: str | None, actor: str) -> dict[str, Any]:
         """Halt, then cancel what can be cancelled and report what is left; refuses
         (NotAvailable) when open orders or positions remain, naming them."""
+        if getattr(self.r, "router", None) is None and getattr(self.r, "gate", None) is None:
+            raise NotAvailable("flatten", "this run has no order router or risk gate the "
+                               "control API can settle through (halt is available)")
         await self._approve("flatten", code, actor, "", "halt, cancel open orders, unwind")
         if not self.halted()[0]:
             await self.halt("flatten requested", actor)

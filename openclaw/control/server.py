@@ -46,6 +46,7 @@ from openclaw.control.state import remove_state, write_state
 log = logging.getLogger("openclaw.control")
 
 MAX_BODY = 16 * 1024
+STATUS_MAX_AGE_S = 0.25
 OPEN_PATHS = frozenset({"/health"})
 
 
@@ -81,6 +82,7 @@ class ControlServer:
         self.url = ""
         self.state_file: Path | None = None
         self._runner: web.AppRunner | None = None
+        self._status_cache: tuple[float, bytes | None] = (0.0, None)
         app = web.Application(middlewares=[self._guard], client_max_size=MAX_BODY)
         app.router.add_get("/health", self._health)
         app.router.add_get("/ready", self._ready)
@@ -177,7 +179,14 @@ class ControlServer:
         return web.Response(body=body, headers={"Content-Type": ctype})
 
     async def _status(self, request: web.Request) -> web.Response:
-        return _json(await self.ops.status())
+        # built at most every STATUS_MAX_AGE_S (and after every action): a dashboard or an
+        # agent polling fast costs the trading loop one build per period, not one per request
+        now = time.monotonic()
+        at, body = self._status_cache
+        if body is None or now - at >= STATUS_MAX_AGE_S or at < self.ops.changed:
+            body = orjson.dumps(await self.ops.status(), default=str)
+            self._status_cache = (now, body)
+        return web.Response(body=body, content_type="application/json")
 
     async def _orders(self, request: web.Request) -> web.Response:
         return _json(await self.ops.orders(_int(request, "cursor", 0, 0, 2**62),

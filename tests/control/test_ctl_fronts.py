@@ -54,6 +54,13 @@ def test_ctl_commands_against_a_running_engine(tmp_path: Path) -> None:
             assert code == 0 and "strategies" in out and "books" in out and "balances" in out
             assert "binance" in out and "trading" in out
 
+            other = tmp_path / "copy.token"          # another user's copy: a wrong one here
+            other.write_text("y" * 43)
+            other.chmod(0o600)
+            code, out, _ = await _cli("ctl", "status", "--json", *st, env={
+                **os.environ, "OPENCLAW_TRADING_TOKEN_FILE": str(other)})
+            assert code == 1 and json.loads(out)["error"] == "unauthorized"
+
             code, out, _ = await _cli("ctl", "halt", "--reason", "cli test", "--json", *st)
             assert code == 0 and json.loads(out)["halted"] is True
             code, out, _ = await _cli("ctl", "resume", "--json", *st)
