@@ -458,11 +458,12 @@ class ControlOps:
         except Exception as e:  # noqa: BLE001 - RiskConfigError names the field and value
             raise BadRequest("risk", self.source, f"not loadable: {e}") from None
         ix = gate.index
-        for name in ("venues", "assets", "instruments", "asset_units"):
-            if getattr(new_ix, name) != getattr(ix, name):
-                raise NotAvailable("reload-risk", f"[risk] {name} differ from the running "
-                                   "engine's; a reload may change limits only (restart the "
-                                   "engine to change what is traded)")
+        differ = [name for name in ("venues", "assets", "instruments", "asset_units")
+                  if getattr(new_ix, name) != getattr(ix, name)]
+        if differ:
+            raise NotAvailable("reload-risk", f"[risk] {', '.join(differ)} differ from the "
+                               "running engine's; a reload may change limits only (restart "
+                               "the engine to change what is traded)")
         n = len(limits.instruments)
         await self._approve("reload-risk", code, actor, digest,
                             f"[risk] of {self.source} sha256 {digest[:12]}, {n} instruments")
