@@ -179,3 +179,41 @@ def test_mcp_over_stdio_with_the_official_client(tmp_path: Path) -> None:
             await tg.stop()
 
     run(body)
+
+
+def test_mcp_over_streamable_http(tmp_path: Path) -> None:
+    """``openclaw-trading mcp --http``: the same tools over streamable HTTP (loopback)."""
+    import socket
+
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    async def body() -> None:
+        async with in_process(tmp_path):
+            server = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "openclaw", "mcp", "--http", "--port", str(port),
+                "--state", str(tmp_path / "control.json"),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            try:
+                for _ in range(200):
+                    with contextlib.suppress(OSError):
+                        _, w = await asyncio.open_connection("127.0.0.1", port)
+                        w.close()
+                        break
+                    await asyncio.sleep(0.05)
+                async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as (r, w), \
+                        ClientSession(r, w) as session:
+                    await session.initialize()
+                    names = {t.name for t in (await session.list_tools()).tools}
+                    assert {"status", "halt", "resume"} <= names
+                    status = _result(await session.call_tool("status", {}))
+                    assert status["ok"] and len(status["books"]) == 9
+            finally:
+                server.terminate()
+                await asyncio.wait_for(server.wait(), 20)
+
+    run(body)
