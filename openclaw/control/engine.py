@@ -425,17 +425,15 @@ class ControlOps:
             await router.recover()
             left = [f"{o.venue}:{o.client_id}={o.status.value}"
                     for o in await journal.open_orders()]
-        positions = self.risk_state()["positions"]
-        done = {"halted": True, "open_orders_left": left,
-                "positions": [f"{p['venue']}:{p['symbol']}={p['qty']}" for p in positions]}
+        held = [f"{p['venue']}:{p['symbol']}={p['qty']}" for p in self.risk_state()["positions"]]
+        done: dict[str, object] = {"halted": True, "open_orders_left": left, "positions": held}
         missing = []
         if left:
             missing.append(f"open orders still not final: {', '.join(left[:20])}")
-        if positions:
+        if held:
             missing.append("unwinding positions is not implemented for this engine's "
                            "instruments (it would need a strategy-specific unwind order list "
-                           "through the risk gate); positions left: "
-                           + ", ".join(done["positions"][:20]))  # type: ignore[arg-type]
+                           "through the risk gate); positions left: " + ", ".join(held[:20]))
         if missing:
             await self.record("flatten", actor, "incomplete", "; ".join(missing))
             raise NotAvailable("flatten", "; ".join(missing), done)

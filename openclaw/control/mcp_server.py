@@ -50,10 +50,10 @@ def build_server(state: str | None = None, *, name: str = "openclaw-trading") ->
         answer.pop("http_status", None)
         return answer
 
-    read = ToolAnnotations(readOnlyHint=True, destructiveHint=False, openWorldHint=False)
-    act = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=True,
-                          openWorldHint=False)
-    risky = ToolAnnotations(readOnlyHint=False, destructiveHint=True, openWorldHint=False)
+    read = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=False)
+    act = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True,
+                          open_world_hint=False)
+    risky = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=False)
 
     @server.tool(annotations=read)
     async def status() -> dict[str, Any]:

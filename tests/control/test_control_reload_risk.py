@@ -52,7 +52,7 @@ def test_reload_risk_is_bound_validated_applied_and_journaled(tmp_path: Path) ->
         async with in_process(tmp_path, extra=risk) as e, aiohttp.ClientSession() as http:
             cfg = tmp_path / "run.toml"
             ops = next(o for o in gc.get_objects()
-                       if isinstance(o, ControlOps) and o.source == str(cfg))
+                       if type(o) is ControlOps and o.source == str(cfg))
             engine = ops.r.gate.engine
             assert engine.instrument_limits(0)["collar_e8"] == 100 * 10_000
 
