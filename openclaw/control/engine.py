@@ -346,6 +346,9 @@ class ControlOps:
         """Consume ``code`` for ``action``/``subject``, or issue a new code out of band and
         raise ApprovalRequired (journaled either way)."""
         if not code:
+            if self.approvals.recently_sent(action, subject):   # the code sent is still good
+                await self.record(action, actor, "approval_pending", what)
+                raise ApprovalRequired(action, self.oob.channel, self.approvals.ttl_s)
             new = self.approvals.issue(action, subject)
             try:
                 await self.oob.send(f"openclaw-trading: approval code {new} for {action} "

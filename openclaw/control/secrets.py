@@ -91,12 +91,22 @@ class _Pending:
 class Approvals:
     """Pending one-time codes, one per action (a new request replaces the old code)."""
 
-    def __init__(self, ttl_s: float = 300.0) -> None:
+    def __init__(self, ttl_s: float = 300.0, resend_after_s: float = 30.0) -> None:
+        """``resend_after_s``: a request while a code of the same action is pending and younger
+        than this sends no new one (no flooding the operator's chat)."""
         self.ttl_s = ttl_s
+        self.resend_after_s = resend_after_s
         self._pending: dict[str, _Pending] = {}
         self.issued = 0
         self.accepted = 0
         self.refused = 0
+
+    def recently_sent(self, action: str, subject: str = "") -> bool:
+        """Whether a code for ``action`` on ``subject`` went out less than ``resend_after_s``
+        ago and is still pending."""
+        p = self._pending.get(action)
+        return (p is not None and p.subject == subject
+                and time.monotonic() - (p.expires - self.ttl_s) < self.resend_after_s)
 
     def issue(self, action: str, subject: str = "") -> str:
         """A new code for ``action`` on ``subject``; only its hash is kept. The caller sends it

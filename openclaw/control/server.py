@@ -130,7 +130,8 @@ class ControlServer:
             log.warning("control: request without a valid token refused",
                         extra={"path": request.path, "peer": request.remote})
             return _json(Unauthorized("missing or wrong bearer token").to_json(), 401)
-        self.ops.requests[op] += 1
+        if request.match_info.http_exception is None:   # a route, not a 404: bounded labels
+            self.ops.requests[op] += 1
         try:
             return await handler(request)
         except ControlError as e:

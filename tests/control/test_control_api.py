@@ -114,6 +114,9 @@ def test_token_halt_resume_and_reads(tmp_path: Path) -> None:
             assert "approval file" in need["channel"]
             codes = e.approval_codes()
             assert len(codes) == 1 and codes[0] not in orjson.dumps(need).decode()
+            st, again = await _post(http, e, "/v1/resume", {})    # no flood: the code holds
+            assert (st, again["error"]) == (403, "approval_required")
+            assert e.approval_codes() == codes
             wrong = "0" * 8 if codes[0] != "0" * 8 else "1" * 8
             st, no = await _post(http, e, "/v1/resume", {"code": wrong})
             assert (st, no["error"]) == (403, "approval_refused")
@@ -225,3 +228,6 @@ def test_approval_codes_are_single_use_and_bound() -> None:
     with pytest.raises(Exception, match="expired"):
         expired.consume("resume", code)
     assert (a.issued, a.accepted, a.refused) == (3, 1, 3)
+    a.issue("resume")
+    assert a.recently_sent("resume") and not a.recently_sent("resume", "other")
+    assert a.recently_sent("flatten") and not a.recently_sent("reload-risk", "digest-1")
