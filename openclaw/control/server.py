@@ -83,6 +83,7 @@ class ControlServer:
         self.state_file: Path | None = None
         self._runner: web.AppRunner | None = None
         self._status_cache: tuple[float, bytes | None] = (0.0, None)
+        self._warned = -1e9                       # time.monotonic() of the last 401 logged
         app = web.Application(middlewares=[self._guard], client_max_size=MAX_BODY)
         app.router.add_get("/health", self._health)
         app.router.add_get("/ready", self._ready)
@@ -127,8 +128,12 @@ class ControlServer:
         if request.path not in OPEN_PATHS and not token_matches(
                 self._token, request.headers.get("Authorization")):
             self.ops.refusals["unauthorized"] += 1
-            log.warning("control: request without a valid token refused",
-                        extra={"path": request.path, "peer": request.remote})
+            now = time.monotonic()
+            if now - self._warned >= 10.0:       # one line per 10 s: no log flood on the loop
+                self._warned = now
+                log.warning("control: request without a valid token refused",
+                            extra={"path": request.path, "peer": request.remote,
+                                   "refused_total": self.ops.refusals["unauthorized"]})
             return _json(Unauthorized("missing or wrong bearer token").to_json(), 401)
         if request.match_info.http_exception is None:   # a route, not a 404: bounded labels
             self.ops.requests[op] += 1
