@@ -142,7 +142,7 @@ def status_cmd(state: Path | None = STATE_OPT, as_json: bool = JSON_OPT) -> None
 @ctl_app.command("orders")
 def orders_cmd(state: Path | None = STATE_OPT, cursor: int = CURSOR_OPT,
                limit: int = LIMIT_OPT, as_json: bool = JSON_OPT) -> None:
-    """Orders that changed after ``--cursor`` (the journal's), with the next cursor."""
+    """Orders that changed after --cursor (a journal cursor), with the next cursor."""
     _finish(_call(state, "orders", cursor=cursor, limit=limit), as_json,
             _render_rows("orders", ["client_id", "venue", "symbol", "side", "qty", "price",
                                     "filled_qty", "status", "updated_ns"]))
@@ -151,7 +151,7 @@ def orders_cmd(state: Path | None = STATE_OPT, cursor: int = CURSOR_OPT,
 @ctl_app.command("fills")
 def fills_cmd(state: Path | None = STATE_OPT, cursor: int = CURSOR_OPT,
               limit: int = LIMIT_OPT, as_json: bool = JSON_OPT) -> None:
-    """Fills journaled after ``--cursor``, with the next cursor."""
+    """Fills journaled after --cursor, with the next cursor."""
     _finish(_call(state, "fills", cursor=cursor, limit=limit), as_json,
             _render_rows("fills", ["client_id", "venue", "symbol", "side", "qty", "price",
                                    "fee", "fee_asset", "ts_ns"]))
@@ -160,7 +160,7 @@ def fills_cmd(state: Path | None = STATE_OPT, cursor: int = CURSOR_OPT,
 @ctl_app.command("alerts")
 def alerts_cmd(state: Path | None = STATE_OPT, cursor: int = CURSOR_OPT,
                limit: int = LIMIT_OPT, as_json: bool = JSON_OPT) -> None:
-    """Alerts after ``--cursor``, with the next cursor."""
+    """Alerts after --cursor, with the next cursor."""
     _finish(_call(state, "alerts", cursor=cursor, limit=limit), as_json,
             _render_rows("alerts", ["ts_ns", "kind", "priority", "text"]))
 
@@ -189,7 +189,7 @@ def flatten_cmd(code: str | None = CODE_OPT, state: Path | None = STATE_OPT,
 @ctl_app.command("reload-risk")
 def reload_risk_cmd(code: str | None = CODE_OPT, state: Path | None = STATE_OPT,
                     as_json: bool = JSON_OPT) -> None:
-    """Load the run file's [risk] again (validated, atomic; needs a one-time code)."""
+    """Load the run file's risk limits again (validated, atomic; needs a one-time code)."""
     _finish(_call(state, "reload-risk", code=code), as_json, _render_action)
 
 
@@ -205,7 +205,7 @@ def _cursor_file(state: Path | None) -> Path:
 
 @alerts_app.command("drain")
 def drain_cmd(state: Path | None = STATE_OPT, as_json: bool = JSON_OPT) -> None:
-    """New alerts since the last drain, one line each (for a chat); ``NO_REPLY`` when there is
+    """New alerts since the last drain, one line each (for a chat); NO_REPLY when there is
     none (OpenClaw then says nothing). Non-zero exit when the engine does not answer."""
     cfile = _cursor_file(state)
     try:
