@@ -34,16 +34,27 @@ def ensure_token_file(path: str | Path) -> str:
     TokenFileError when the file is not a regular file of this user or has group/other bits.
     Blocking (call at start-up, or in a thread)."""
     p = Path(path)
-    try:
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:
+    if p.exists() or p.is_symlink():
         return read_token_file(p)
+    # written whole to a private temporary file, then linked into place (atomic; fails if
+    # another process got there first): a reader never sees a half-written token
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except OSError as e:
         raise TokenFileError(str(p), f"cannot create: {e.strerror}") from None
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    with os.fdopen(fd, "w") as f:
-        f.write(token + "\n")
-    return token
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(TOKEN_BYTES) + "\n")
+        try:
+            os.link(tmp, p)
+        except FileExistsError:
+            pass                                # another engine made it: use theirs
+        except OSError as e:
+            raise TokenFileError(str(p), f"cannot create: {e.strerror}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return read_token_file(p)
 
 
 def read_token_file(path: str | Path) -> str:

@@ -231,3 +231,14 @@ def test_approval_codes_are_single_use_and_bound() -> None:
     a.issue("resume")
     assert a.recently_sent("resume") and not a.recently_sent("resume", "other")
     assert a.recently_sent("flatten") and not a.recently_sent("reload-risk", "digest-1")
+
+
+def test_token_file_creation_races_agree(tmp_path: Path) -> None:
+    """Engines starting together on one token file all read the same, whole token."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    p = tmp_path / "shared.token"
+    with ThreadPoolExecutor(8) as pool:
+        tokens = set(pool.map(lambda _: ensure_token_file(p), range(32)))
+    assert len(tokens) == 1 and len(tokens.pop()) >= 40
+    assert [x.name for x in tmp_path.iterdir()] == ["shared.token"]    # no temporary left
