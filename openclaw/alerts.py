@@ -29,7 +29,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum, StrEnum
@@ -465,6 +465,8 @@ class Alerter:
         self._closed = False
         self._flushing = False
         self._warned_closed = False
+        # called with each accepted alert (e.g. the control API's history); must be O(1)
+        self.listeners: list[Callable[[Alert], None]] = []
 
     def __repr__(self) -> str:
         sinks = ", ".join(repr(c.sink) for c in self._channels)
@@ -523,6 +525,10 @@ class Alerter:
             await self._session.close()
             self._session = None
 
+    def sinks(self) -> list[Sink]:
+        """The sinks this Alerter delivers to, in order."""
+        return [ch.sink for ch in self._channels]
+
     def stats(self) -> dict[str, SinkStats]:
         """A copy of each sink's counters, by sink name."""
         out = {}
@@ -550,6 +556,8 @@ class Alerter:
         accepted = False
         for ch in self._channels:
             accepted |= ch.put(_Item(self._seq, now, alert))
+        for listener in self.listeners:
+            listener(alert)
         return accepted
 
     def fill(

@@ -244,6 +244,25 @@ class IbkrConfig(_Model):
         return self
 
 
+class ControlConfig(_Model):
+    """The control API of a running engine (openclaw/control): loopback HTTP, bearer token.
+
+    ``port`` 0 picks a free port; the address goes to ``state_file``, the token to
+    ``token_file`` (created with mode 0600; an existing file with group/other bits is refused).
+    Unset paths: ``openclaw-control.json`` / ``openclaw-control.token`` beside the journal.
+    ``approval_file``: where one-time approval codes are appended when no Telegram chat is
+    configured (else they go to the chat, or to the engine's stderr); ``approval_ttl_s``: how
+    long a code stays valid."""
+
+    enabled: bool = True
+    host: Literal["127.0.0.1", "::1", "localhost"] = "127.0.0.1"
+    port: int = Field(0, ge=0, le=65535)
+    token_file: str = ""
+    state_file: str = ""
+    approval_file: str = ""
+    approval_ttl_s: float = Field(300.0, gt=0, le=3600, allow_inf_nan=False)
+
+
 class IbkrRunConfig(_Model):
     """An IBKR run (``openclaw-trading ibkr momentum|fx --config``): the gateway, the strategy's own
     section (checked by the strategy), risk, journal and alerts."""
@@ -255,6 +274,7 @@ class IbkrRunConfig(_Model):
     journal: IbkrJournalConfig = IbkrJournalConfig()
     alerts: AlertsConfig = AlertsConfig()
     risk: dict[str, Any] = Field(default_factory=dict)
+    control: ControlConfig = ControlConfig()
 
     @model_validator(mode="after")
     def _no_unread_risk(self) -> IbkrRunConfig:
@@ -279,6 +299,7 @@ class Config(_Model):
     risk: dict[str, Any] = Field(default_factory=dict)   # checked by openclaw.risk.limits
     # journal vs venues balances: interval_s, tolerance / tolerances.ASSET, alert_after_failures...
     reconcile: ReconcileConfig = ReconcileConfig()
+    control: ControlConfig = ControlConfig()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:

@@ -307,6 +307,7 @@ class Running:
     max_start: dict[tuple[str, str], float] = field(default_factory=dict)
     reconciler: Any = None       # execution.reconcile.Reconciler (journal vs venue balances)
     results: dict[str, Any] = field(default_factory=dict)   # what configured strategies return
+    control: Any = None          # control.ControlServer (the authenticated loopback API)
     started: float = field(default_factory=time.monotonic)
     started_ms: int = field(default_factory=lambda: time.time_ns() // 10**6)
 
@@ -505,6 +506,9 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
         if slip is None:
             slip = SIM_SLIPPAGE_BPS if to_sim else 0.0
         await _start_triarb(cfg, r, slippage=slip)
+    from openclaw.control import start_control  # status, halt, ... while the books sync too
+
+    r.control = await start_control(cfg, r, source=source, paper=paper)
     await r.aggregator.start()
     await r.aggregator.wait_live(30)
     log.info("books live", extra={"books": len(instruments)})
@@ -669,6 +673,8 @@ async def _venue_record(r: Running, m: Any) -> dict[str, Any]:
 async def close_system(r: Running) -> None:
     """Close what started, in reverse order; each step runs even if an earlier one fails."""
     steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
+    if r.control is not None:
+        steps.append(("control API", r.control.stop))
     if r.reconciler is not None:
         steps.append(("reconciler", r.reconciler.stop))
     if r.router is not None:
@@ -869,6 +875,13 @@ async def run_ibkr(path: str, *, paper: bool = False, seconds: float | None = No
     entries = ibkr_entries(cfg, path)
     check_ibkr_sections(cfg, path)    # as ``openclaw-trading config check``: before connecting
     stop = stop or asyncio.Event()
+    from types import SimpleNamespace
+
+    from openclaw.control import start_control, stop_control  # status; a halt stops the run
+
+    view = SimpleNamespace(tasks=[], started=time.monotonic(), resumable=False,
+                           halt_hooks=[lambda _reason: stop.set()])
+    control = await start_control(cfg, view, source=path, paper=paper)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, _on_signal, stop, sig)
@@ -877,6 +890,7 @@ async def run_ibkr(path: str, *, paper: bool = False, seconds: float | None = No
     tasks = {name: asyncio.create_task(fn(cfg, ctx), name=f"strategy:{name}")
              for name, fn in entries.items()}
     log.info("running", extra={"strategies": sorted(tasks), "paper": paper})
+    view.tasks.extend(tasks.values())
     try:
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([waiter, *tasks.values()], timeout=seconds,
@@ -900,6 +914,7 @@ async def run_ibkr(path: str, *, paper: bool = False, seconds: float | None = No
         out["ok"] = all(v["ok"] for v in out["strategies"].values())
         return out
     finally:
+        await stop_control(control)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 

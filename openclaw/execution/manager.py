@@ -145,6 +145,12 @@ class OrderManager:
             self.halted = reason
         self.accepting = False
 
+    def resume(self) -> None:
+        """Take lists again after a halt (the operator, with approval); a drained manager
+        stays closed."""
+        self.halted = None
+        self.accepting = not self.stopped
+
     # -- entries -------------------------------------------------------------------------------
     def check(self, orders: list[Order], event: int = -1, now_ns: int = 0) -> str | None:
         """The pre-trade check of ``orders`` (stamped ``risk`` on ``event`` when >= 0): None

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+from openclaw.journal.control import ControlJournal
 from openclaw.journal.records import (
     BalanceSnapshot,
     Inconsistency,
@@ -92,7 +93,7 @@ def _is_busy(e: sqlite3.Error) -> bool:
     return (code & 0xFF) in (_SQLITE_BUSY, _SQLITE_LOCKED)
 
 
-class Journal(RunJournal):
+class Journal(RunJournal, ControlJournal):
 
     """The SQLite journal; open with ``await Journal.open(path)``, close with ``await close()``.
 

@@ -82,6 +82,14 @@ CREATE TABLE IF NOT EXISTS run_leases (
     lease_until_ns INTEGER NOT NULL,
     attempts INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS control_actions (
+    id INTEGER PRIMARY KEY,
+    ts_ns INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT
+);
 CREATE TABLE IF NOT EXISTS run_plans (
     run_id TEXT PRIMARY KEY REFERENCES runs (run_id),
     plan TEXT NOT NULL,

@@ -32,7 +32,7 @@ LAYERS: dict[str, int] = {
     "venues": 3,
     "strategies": 4,
     # the app layer: wiring a running system from a config (app/), and the embedding API
-    "app": 5, "api": 5,
+    "app": 5, "api": 5, "control": 5,
     # entry points and harnesses
     "cli": 6, "__main__": 6, "bench": 6, "errors": 6, "__init__": 6,
 }

@@ -1,8 +1,9 @@
 """The tests mirror the source tree: the tests of ``openclaw/X/Y`` are in ``tests/X/Y/`` (or, for a
 module ``openclaw/X/y.py``, in ``tests/X/`` or ``tests/X/y/``), so "where are the tests of this"
 and "where does this new test go" have one answer. Not mirrored: the shared harness
-(``support/``), the plain-Python references (``reference/``), recorded data (``data/``) and
-these rules (``architecture/``).
+(``support/``), the plain-Python references (``reference/``), recorded data (``data/``),
+these rules (``architecture/``) and the agent skills of the repository's ``skills/``
+(``skills/``: they mirror that folder, not the package).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from support.paths import ROOT, TESTS
 PACKAGE = ROOT / "openclaw"
 
 #: tests/<name>: the shared harness, the plain-Python references, recorded data, these rules
-NOT_MIRRORED = {"support", "reference", "data", "architecture"}
+NOT_MIRRORED = {"support", "reference", "data", "architecture", "skills"}
 SKIPPED = {"__pycache__", ".hypothesis", ".pytest_cache", ".benchmarks"}
 
 
