@@ -45,7 +45,18 @@ cdef int parse_int(const char* b, Py_ssize_t i, Py_ssize_t n, int64_t* out) noex
 cdef Py_ssize_t parse_levels(const char* b, Py_ssize_t i, Py_ssize_t n, const Scale* tick,
                              const Scale* lot, int8_t side, BookSet bs, Py_ssize_t pos,
                              LevelError* err) noexcept nogil
-cdef unsigned int crc32_update(unsigned int crc, const char* s, Py_ssize_t n) noexcept nogil
+cdef const unsigned int* crc32_table() noexcept nogil
+
+
+cdef inline unsigned int crc32_update(const unsigned int* table, unsigned int crc, const char* s,
+                                      Py_ssize_t n) noexcept nogil:
+    """CRC-32 (IEEE, reflected) running state over ``n`` more bytes, ``table`` from
+    ``crc32_table()``; start from and finish with an xor by 0xFFFFFFFF. Inline, so that a
+    venue's checksum interleaves its formatting with the serial CRC chain."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        crc = table[(crc ^ <unsigned char>s[i]) & 0xFF] ^ (crc >> 8)
+    return crc
 
 
 cdef inline Py_ssize_t ws(const char* b, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
@@ -100,7 +111,7 @@ cdef class DepthDecoder:
     cdef dict _symbols               # symbol bytes -> book id (looked up once per message)
     cdef readonly int kind
     cdef readonly Py_ssize_t book_id
-    cdef readonly int64_t first_id   # first update id of the message (Binance U), -1 if none
+    cdef readonly int64_t first_id   # first update id the message covers, -1 if none
     cdef readonly int64_t last_id    # the message's sequence id (-1 if none)
     cdef readonly int64_t prev_id    # the previous message's id, when the venue sends it
     cdef readonly int64_t exch_ts    # ns

@@ -269,7 +269,7 @@ cdef Py_ssize_t parse_levels(const char* b, Py_ssize_t i, Py_ssize_t n, const Sc
                     err.pos = i
                     return -1
                 i = ws(b, i + 1, n)
-        # skip any further fields of the level (OKX: "0", order count)
+        # skip any further fields of the level (a liquidation count, an order count)
         while i < n and b[i] == c',':
             i = skip_value(b, i + 1, n)
             if i < 0:
@@ -303,13 +303,9 @@ for _n in range(256):
     CRC_TABLE[_n] = _c
 
 
-cdef unsigned int crc32_update(unsigned int crc, const char* s, Py_ssize_t n) noexcept nogil:
-    """CRC-32 (IEEE, reflected) running state over ``n`` more bytes; start at and finish by
-    xor with 0xFFFFFFFF."""
-    cdef Py_ssize_t i
-    for i in range(n):
-        crc = CRC_TABLE[(crc ^ <unsigned char>s[i]) & 0xFF] ^ (crc >> 8)
-    return crc
+cdef const unsigned int* crc32_table() noexcept nogil:
+    """The byte table of CRC-32 (IEEE, reflected; built at import) for ``crc32_update``."""
+    return CRC_TABLE
 
 
 # ---------------------------------------------------------------- the decoder

@@ -10,8 +10,8 @@ from openclaw._core.typedefs cimport int64_t
 from openclaw._core.book cimport BookMeta, Side
 from openclaw._core.fixedpoint cimport format_units
 from openclaw._core.wire cimport (
-    DepthDecoder, KeyTable, KIND_OTHER, KIND_SNAPSHOT, KIND_UPDATE, crc32_update, key_table,
-    parse_int, value_is, walk_object, ws,
+    DepthDecoder, KeyTable, KIND_OTHER, KIND_SNAPSHOT, KIND_UPDATE, crc32_table, crc32_update,
+    key_table, parse_int, value_is, walk_object, ws,
 )
 
 cdef enum:
@@ -36,9 +36,10 @@ key_table(&KEYS, (b"data", b"bids", b"asks", b"arg", b"instId", b"action", b"ts"
 
 cdef int64_t okx_crc(BookMeta* m, int levels) noexcept nogil:
     """Signed CRC32 of ``bid1px:bid1sz:ask1px:ask1sz:...`` over the top ``levels``."""
+    cdef const unsigned int* table = crc32_table()
     cdef unsigned int crc = 0xFFFFFFFFu
-    cdef char buf[1024]
-    cdef Py_ssize_t ln = 0, j
+    cdef char buf[48]
+    cdef Py_ssize_t ln, j
     cdef Side* s
     cdef int side
     cdef bint first = True
@@ -47,19 +48,15 @@ cdef int64_t okx_crc(BookMeta* m, int levels) noexcept nogil:
             s = &m.side[side]
             if j >= s.n:
                 continue
-            if ln > 1024 - 100:          # room for ":px:sz" (format_units writes <= 48 bytes)
-                crc = crc32_update(crc, buf, ln)
-                ln = 0
             if not first:
-                buf[ln] = c':'
-                ln += 1
+                crc = crc32_update(table, crc, ":", 1)
             first = False
-            ln += format_units(s.px[s.n - 1 - j], &m.tick, buf + ln)
-            buf[ln] = c':'
-            ln += 1
-            ln += format_units(s.qty[s.n - 1 - j], &m.lot, buf + ln)
-    crc = crc32_update(crc, buf, ln) ^ 0xFFFFFFFFu
-    return <int64_t>(<int>crc)
+            ln = format_units(s.px[s.n - 1 - j], &m.tick, buf)
+            crc = crc32_update(table, crc, buf, ln)
+            crc = crc32_update(table, crc, ":", 1)
+            ln = format_units(s.qty[s.n - 1 - j], &m.lot, buf)
+            crc = crc32_update(table, crc, buf, ln)
+    return <int64_t>(<int>(crc ^ 0xFFFFFFFFu))
 
 
 cdef class OkxDepthDecoder(DepthDecoder):
