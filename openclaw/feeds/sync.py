@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from openclaw._core.book import BookSet, OrderBook
@@ -62,7 +63,7 @@ class BookSync:
     of ``venues/<venue>/depth.pyx``)."""
 
     venue = ""
-    decoder_type: type[DepthDecoder] | None = None
+    decoder_type: Callable[[BookSet], DepthDecoder] | None = None
 
     def __init__(
         self,

@@ -35,6 +35,7 @@ class OkxSync(BookSync):
 
     venue = "okx"
     decoder_type = OkxDepthDecoder
+    decoder: OkxDepthDecoder
 
     def __init__(
         self,
