@@ -1,11 +1,11 @@
 """Depth frames, raw JSON bytes -> parsed levels, in one pass, in C: the venue-independent part.
 
-``orjson.loads`` of a depth message costs ~3 us and turning its strings into numbers another
-7-10 us per message in Python; both are skipped here. A small scanner walks the message over a
-venue's key table, and each level's price/size strings are parsed straight into ticks/lots of the
-target book's scratch buffer. ``DepthDecoder.decode`` validates the whole message; ``commit``
-applies it. The feed checks sequence continuity between the two, so a message that would break the
-book is never applied.
+Neither ``orjson.loads`` nor a string -> number conversion per level in Python is paid (their
+costs: docs/benchmarks.md). A small scanner walks the message over a venue's key table, and each
+level's price/size strings are parsed straight into ticks/lots of the target book's scratch
+buffer. ``DepthDecoder.decode`` validates the whole message; ``commit`` applies it. The feed
+checks sequence continuity between the two, so a message that would break the book is never
+applied.
 
 No venue is named here: a venue's message shapes (keys, kinds, ids, snapshot layout, checksum
 rule) are a ``DepthDecoder`` subclass in ``openclaw/venues/<venue>/depth.pyx``, which fills the
