@@ -1,4 +1,5 @@
-"""Build the Cython extensions of openclaw/_core.
+"""Build the Cython extensions: openclaw/_core/*.pyx and each venue's openclaw/venues/*/*.pyx
+(its depth decoder), found by glob, so a new venue adds its module here by existing.
 
 Release build (default): boundscheck/wraparound/initializedcheck off, -O3.
 Debug build: OPENCLAW_DEBUG=1 turns the checks back on (and -O0 -g), for hunting memory errors.
@@ -23,15 +24,19 @@ directives = {
 }
 compile_args = ["-O0", "-g"] if DEBUG else ["-O3"]
 
+SOURCES = sorted(Path("openclaw/_core").glob("*.pyx")) + sorted(
+    Path("openclaw/venues").glob("*/*.pyx")
+)
+
 extensions = [
     Extension(
-        f"openclaw._core.{pyx.stem}",
+        ".".join(pyx.with_suffix("").parts),
         [str(pyx)],
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=compile_args,
     )
-    for pyx in sorted(Path("openclaw/_core").glob("*.pyx"))
+    for pyx in SOURCES
 ]
 
 setup(

@@ -328,7 +328,8 @@ def to_units(value, unit="1"):
 cdef Py_ssize_t format_units(int64_t u, const Scale* sc, char* out) noexcept nogil:
     """Write u units as a minimal decimal ("30244", "0.08", "0.0000102"); returns the length.
 
-    ``out`` needs room for 48 bytes. Used where a venue hashes its own minimal strings (OKX).
+    ``out`` needs room for 48 bytes. Used where a venue hashes its own minimal strings (a
+    book checksum).
     """
     cdef char tmp[48]
     cdef Py_ssize_t nd = 0, i, j, z, k = 0, e = sc.e

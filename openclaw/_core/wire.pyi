@@ -1,23 +1,24 @@
-"""Type stubs of ``openclaw._core.wire`` (Cython): venue depth JSON -> book, in C."""
+"""Type stubs of ``openclaw._core.wire`` (Cython): depth JSON -> book, in C (the venue-independent
+part; each venue's decoder subclasses ``DepthDecoder`` in ``openclaw/venues/<venue>/depth.pyx``)."""
 
 from typing_extensions import disjoint_base
 
-from openclaw._core.book import BookSet, OrderBook
+from openclaw._core.book import BookSet
 from openclaw._core.errors import CapacityError as CapacityError
 from openclaw._core.errors import MessageFormatError as MessageFormatError
 from openclaw._core.errors import PriceParseError as PriceParseError
 
-VENUE_NAMES: tuple[str, str, str]
 KIND_NAMES: tuple[str, str, str]
 
 @disjoint_base
 class DepthDecoder:
-    """Decodes one venue's depth frames into pending book changes (``commit`` applies them)."""
+    """Decodes one venue's depth frames into pending book changes (``commit`` applies them);
+    the base of the venues' decoders, which decodes nothing by itself."""
 
     @property
     def bookset(self) -> BookSet: ...
     @property
-    def venue(self) -> int: ...
+    def venue(self) -> str: ...
     @property
     def kind(self) -> int: ...
     @property
@@ -46,6 +47,3 @@ class DepthDecoder:
     def decode_snapshot(self, raw: str | bytes | bytearray | memoryview, book_id: int) -> int: ...
     def commit(self, recv_ts: int = 0) -> None: ...
     def discard(self) -> None: ...
-    def okx_checksum(self, book_id: int, levels: int = 25) -> int: ...
-
-def apply_binance_depth(book: OrderBook, raw: str | bytes) -> None: ...

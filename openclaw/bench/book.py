@@ -147,7 +147,8 @@ class OpenclawAdapter(BookAdapter):
         self._book_cls = book_cls if book_cls is not None else _import_openclaw_book()
         if wire_fn == "auto":
             try:
-                wire_fn = importlib.import_module("openclaw._core.wire").apply_binance_depth
+                depth = importlib.import_module("openclaw.venues.binance.depth")
+                wire_fn = depth.apply_binance_depth
             except (ImportError, AttributeError):
                 wire_fn = None
         if isinstance(wire_fn, str):
@@ -163,7 +164,7 @@ class OpenclawAdapter(BookAdapter):
         else:
             self.json_path = (
                 "FALLBACK orjson.loads + book.apply(d['b'], d['a']) "
-                "(openclaw._core.wire.apply_binance_depth not found)"
+                "(openclaw.venues.binance.depth.apply_binance_depth not found)"
             )
 
     def describe(self) -> str:

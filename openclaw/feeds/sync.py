@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from openclaw._core.book import BookSet, OrderBook
@@ -56,9 +57,13 @@ class Reconnect:
 
 
 class BookSync:
-    """Common machinery: decode, route, commit, crossed/stale checks, resync bookkeeping."""
+    """Common machinery: decode, route, commit, crossed/stale checks, resync bookkeeping.
+
+    A venue's subclass names the venue and its depth decoder (the ``DepthDecoder`` subclass
+    of ``venues/<venue>/depth.pyx``)."""
 
     venue = ""
+    decoder_type: Callable[[BookSet], DepthDecoder] | None = None
 
     def __init__(
         self,
@@ -73,7 +78,9 @@ class BookSync:
         that shows up; a live feed leaves it None and counts unknown symbols as errors.
         """
         self.bookset = bookset
-        self.decoder = DepthDecoder(bookset, self.venue)
+        if self.decoder_type is None:
+            raise TypeError(f"{type(self).__name__} names no depth decoder (decoder_type)")
+        self.decoder = self.decoder_type(bookset)
         self.counters = counters or FeedCounters()
         self.instruments: dict[int, Instrument] = {}
         self.books: dict[int, OrderBook] = {}     # views made once, read on every frame

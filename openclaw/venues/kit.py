@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from openclaw._core.wire import DepthDecoder
 from openclaw.execution.fast.base import FastRoute
 
 #: async list_orders(ccxt client, symbol, since_ms) -> the venue's orders (ccxt dicts)
@@ -18,5 +19,6 @@ class VenueKit:
     """A crypto venue's implementations (the modules of ``venues/<venue>/``)."""
 
     feed: ModuleType                 # connection, replay_sync (feeds.aggregator.VenueFeed)
+    depth: type[DepthDecoder]        # the depth decoder in C (depth.pyx), which feed.py uses
     trade_ws: type[FastRoute]        # the trading WebSocket route (execution.fast.base.FastRoute)
     history: HistoryLister           # the venue's order history, paged

@@ -2,14 +2,14 @@
 
 The facts of every venue (names, ccxt class and options, the order query's client-id parameter,
 categories...) are plain data in ``openclaw.model.venues`` (every layer reads them); this module
-binds each crypto venue to the code in its folder ``venues/<venue>/``: its depth feed
-(``feed.py``: ``connection`` and ``replay_sync``), its trading WebSocket route (``trade_ws.py``)
-and its order-history lister (``history.py``). The services take these tables from the app layer
-(``Aggregator(feeds=FEEDS)``, ``replay``, ``fast_route_for``, ``VENUE_HISTORY``), so that no
-service imports a venue. A new crypto venue: a folder ``venues/<new>/`` (see
-``venues/_template/README.md``), its simulator ``sim/<new>...``, one ``VenueSpec`` line in
-``model/venues.py`` and one ``VenueKit`` line here; tests/architecture/test_venues.py and the
-conformance suite then cover it.
+binds each crypto venue to the code in its folder ``venues/<venue>/``: its depth decoder in C
+(``depth.pyx``), its depth feed (``feed.py``: ``connection`` and ``replay_sync``), its trading
+WebSocket route (``trade_ws.py``) and its order-history lister (``history.py``). The services
+take these tables from the app layer (``Aggregator(feeds=FEEDS)``, ``replay``,
+``fast_route_for``, ``VENUE_HISTORY``), so that no service imports a venue. A new crypto venue:
+a folder ``venues/<new>/`` (see ``venues/_template/README.md``), its simulator ``sim/<new>/``,
+one ``VenueSpec`` line in ``model/venues.py`` and one ``VenueKit`` line here;
+tests/architecture/test_venues.py and the conformance suite then cover it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""DepthDecoder: the three venues' depth formats, bad frames, and the shared recordings."""
+"""The venues' depth decoders (``venues/<venue>/depth.pyx`` on ``_core/wire``): their formats,
+bad frames, the recordings, and the base class that decodes nothing by itself."""
 
 from pathlib import Path
 
@@ -6,14 +7,18 @@ import orjson
 import pytest
 
 from openclaw import BookSet
-from openclaw._core.wire import DepthDecoder, apply_binance_depth
+from openclaw._core.wire import DepthDecoder
 from openclaw.model.errors import MessageFormatError, PriceParseError
+from openclaw.venues.binance.depth import BinanceDepthDecoder, apply_binance_depth
+from openclaw.venues.bybit.depth import BybitDepthDecoder
+from openclaw.venues.okx.depth import OkxDepthDecoder
+from openclaw.venues.registry import KITS
 
 
 def test_binance_combined_frame_routes_and_applies() -> None:
     bs = BookSet(2, 100)
     btc = bs.add("0.01", "0.00001")
-    dec = DepthDecoder(bs, "binance")
+    dec = BinanceDepthDecoder(bs)
     dec.register("BTCUSDT", btc)
     raw = (b'{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1700000000123,'
            b'"s":"BTCUSDT","U":10,"u":12,"b":[["65000.01000000","1.50000000"]],'
@@ -31,7 +36,7 @@ def test_binance_combined_frame_routes_and_applies() -> None:
 def test_unknown_symbol_is_reported_not_applied() -> None:
     bs = BookSet(1, 10)
     bs.add("0.01", "0.001")
-    dec = DepthDecoder(bs, "binance")
+    dec = BinanceDepthDecoder(bs)
     kind = dec.decode(b'{"e":"depthUpdate","E":1,"s":"XYZ","U":1,"u":1,"b":[],"a":[]}')
     assert kind == 2 and dec.book_id == -1 and dec.symbol == b"XYZ"
     with pytest.raises(RuntimeError):
@@ -51,7 +56,7 @@ def test_unknown_symbol_is_reported_not_applied() -> None:
 def test_malformed_frames_raise_typed_errors(raw: bytes) -> None:
     bs = BookSet(1, 10)
     b = bs.add("0.01", "0.001")
-    dec = DepthDecoder(bs, "binance")
+    dec = BinanceDepthDecoder(bs)
     dec.register("BTCUSDT", b)
     with pytest.raises(MessageFormatError):
         dec.decode(raw)
@@ -61,7 +66,7 @@ def test_bad_number_names_field_and_leaves_book() -> None:
     bs = BookSet(1, 10)
     b = bs.add("0.01", "0.001")
     bs.book(b).apply_snapshot([("1.00", "1")], [("1.01", "1")])
-    dec = DepthDecoder(bs, "bybit")
+    dec = BybitDepthDecoder(bs)
     dec.register("BTCUSDT", b)
     raw = (b'{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT",'
            b'"b":[["1.00","0"]],"a":[["NaN","1"]],"u":5,"seq":9},"cts":1}')
@@ -94,7 +99,7 @@ def test_okx_recording_checksums_all_match(venue_data: Path) -> None:
     path = venue_data / "okx" / "okx_books_BTC-USDT_2022.ws"
     bs = BookSet(1, 1000)
     b = bs.add("0.1", "0.00000001")
-    dec = DepthDecoder(bs, "okx")
+    dec = OkxDepthDecoder(bs)
     dec.register("BTC-USDT", b)
     checked = 0
     for raw in _frames(path):
@@ -113,7 +118,7 @@ def test_binance_recording_matches_book_tickers(venue_data: Path) -> None:
     ws = _frames(venue_data / "binance" / "binance_spot_depth_2021.ws")
     http = _frames(venue_data / "binance" / "binance_spot_depth_2021.http")
     bs = BookSet(8, 5000)
-    dec = DepthDecoder(bs, "binance")
+    dec = BinanceDepthDecoder(bs)
     ids: dict[str, int] = {}
     last: dict[str, int] = {}
     http_text = (venue_data / "binance" / "binance_spot_depth_2021.http").read_text()
@@ -154,3 +159,26 @@ def test_binance_recording_matches_book_tickers(venue_data: Path) -> None:
             tickers[(data["s"], data["u"])] = data
     assert synced == set(ids)
     assert matched > 0
+
+
+def test_the_base_decoder_decodes_no_venue() -> None:
+    """``_core`` names no venue: the base class has no frame layout to fall back on."""
+    bs = BookSet(1, 10)
+    dec = DepthDecoder(bs, "nowhere")
+    with pytest.raises(NotImplementedError):
+        dec.decode(b'{"e":"depthUpdate","s":"X","U":1,"u":1,"b":[],"a":[]}')
+    with pytest.raises(NotImplementedError):
+        dec.decode_snapshot(b'{"lastUpdateId":1,"bids":[],"asks":[]}', bs.add("1", "1"))
+
+
+@pytest.mark.parametrize("venue", sorted(KITS))
+def test_every_venue_decoder_is_a_depth_decoder_named_after_it(venue: str) -> None:
+    cls = KITS[venue].depth
+    assert issubclass(cls, DepthDecoder) and cls.__module__ == f"openclaw.venues.{venue}.depth"
+    assert KITS[venue].feed.replay_sync(BookSet(1, 10), None, category="spot",
+                                        auto_units=("1", "1")).decoder.venue == venue
+    bs = BookSet(1, 10)
+    dec = cls(bs)
+    assert dec.venue == venue
+    with pytest.raises(MessageFormatError):
+        dec.decode(b"not json")

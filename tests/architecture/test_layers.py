@@ -60,6 +60,31 @@ def test_cython_imports_count(tmp_path: Path) -> None:
     assert any("layer _core (0) may not import model (1)" in v for v in violations(root))
 
 
+def test_venue_cython_may_cimport_core_and_core_may_not_cimport_a_venue(tmp_path: Path) -> None:
+    """A venue's decoder (``venues/<v>/depth.pyx``) builds on ``_core/wire.pxd``; the reverse,
+    in a .pyx or a .pxd, is reported."""
+    root = _tree(tmp_path, {
+        "venues/okx/depth.pyx": "from openclaw._core.wire cimport (\n    DepthDecoder,\n)\n",
+        "_core/wire.pxd": "from openclaw.venues.okx.depth cimport OkxDepthDecoder\n",
+        "_core/wire.pyx": "cimport openclaw.venues.okx.depth\n"})
+    got = violations(root)
+    assert sum("layer _core (0) may not import venues (3)" in v for v in got) == 2, got
+    assert not any(v.startswith("openclaw.venues") for v in got), got
+
+
+def test_core_names_no_venue() -> None:
+    """Every venue's code is in its folder: no file of ``_core`` names a crypto venue, so a new
+    venue (docs/architecture.md, "A fourth crypto venue") touches nothing there."""
+    from openclaw.model.venues import CRYPTO_VENUES
+
+    found = [f"{p.name}:{n}: {name}"
+             for p in sorted((PACKAGE / "_core").iterdir())
+             if p.suffix in (".pyx", ".pxd", ".pyi", ".py")
+             for n, line in enumerate(p.read_text().splitlines(), 1)
+             for name in CRYPTO_VENUES if name in line.lower()]
+    assert found == []
+
+
 def test_ruff_is_clean() -> None:
     p = subprocess.run([sys.executable, "-m", "ruff", "check", "openclaw", "tests", "bench",
                         "examples"], cwd=ROOT, capture_output=True, text=True, timeout=300)

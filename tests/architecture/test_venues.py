@@ -54,13 +54,17 @@ def test_config_refuses_an_unknown_venue() -> None:
 
 
 def test_every_venue_folder_provides_its_kit() -> None:
-    """A venue folder provides a depth feed (connection, replay_sync), a trading WebSocket
-    route and an order history lister (venues/_template/README.md)."""
+    """A venue folder provides a depth decoder (its own Cython module), a depth feed
+    (connection, replay_sync), a trading WebSocket route and an order history lister
+    (venues/_template/README.md)."""
     import inspect
 
+    from openclaw._core.wire import DepthDecoder
     from openclaw.execution.fast.base import FastRoute
 
     for name, kit in KITS.items():
+        assert issubclass(kit.depth, DepthDecoder), name
+        assert kit.depth.__module__ == f"openclaw.venues.{name}.depth", name
         assert callable(kit.feed.connection) and callable(kit.feed.replay_sync), name
         assert issubclass(kit.trade_ws, FastRoute), name
         assert inspect.iscoroutinefunction(kit.history), name

@@ -28,12 +28,14 @@ from openclaw.feeds.sync import (
     SubscriptionError,
 )
 from openclaw.model.instrument import Instrument
+from openclaw.venues.binance.depth import BinanceDepthDecoder
 
 
 class BinanceSync(BookSync):
     """Sans-IO Binance book sync (live feed and replay)."""
 
     venue = "binance"
+    decoder_type = BinanceDepthDecoder
 
     def __init__(
         self,

@@ -19,6 +19,7 @@ from openclaw.feeds.connection import BookListener, ConnectionConfig, VenueConne
 from openclaw.feeds.state import BookState, FeedCounters
 from openclaw.feeds.sync import KIND_SNAPSHOT, BookSync, Send, SubscriptionError
 from openclaw.model.instrument import Instrument
+from openclaw.venues.bybit.depth import BybitDepthDecoder
 
 SPOT_ARGS_PER_REQUEST = 10
 
@@ -27,6 +28,7 @@ class BybitSync(BookSync):
     """Sans-IO Bybit book sync for one category (live feed and replay)."""
 
     venue = "bybit"
+    decoder_type = BybitDepthDecoder
 
     def __init__(
         self,

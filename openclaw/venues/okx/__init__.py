@@ -1,9 +1,11 @@
-"""OKX as a venue: its depth feed (``feed``), trading WebSocket route (``trade_ws``) and
-order history (``history``); facts and sources: docs/venues/okx.md. ``KIT`` is what the
-registry (``openclaw.venues.registry``) binds."""
+"""OKX as a venue: its depth decoder in C (``depth``), depth feed (``feed``), trading
+WebSocket route (``trade_ws``) and order history (``history``); facts and sources:
+docs/venues/okx.md. ``KIT`` is what the registry (``openclaw.venues.registry``) binds."""
 
 from openclaw.venues.kit import VenueKit
 from openclaw.venues.okx import feed, history
+from openclaw.venues.okx.depth import OkxDepthDecoder
 from openclaw.venues.okx.trade_ws import OkxFastRoute
 
-KIT = VenueKit(feed=feed, trade_ws=OkxFastRoute, history=history.list_orders)
+KIT = VenueKit(feed=feed, depth=OkxDepthDecoder, trade_ws=OkxFastRoute,
+               history=history.list_orders)

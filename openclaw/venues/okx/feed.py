@@ -27,12 +27,15 @@ from openclaw.feeds.sync import (
     SubscriptionError,
 )
 from openclaw.model.instrument import Instrument
+from openclaw.venues.okx.depth import OkxDepthDecoder
 
 
 class OkxSync(BookSync):
     """Sans-IO OKX book sync (live feed and replay)."""
 
     venue = "okx"
+    decoder_type = OkxDepthDecoder
+    decoder: OkxDepthDecoder
 
     def __init__(
         self,
