@@ -21,7 +21,7 @@ from openclaw.bench.ibkr_logic import (  # noqa: E402
     synthetic_universe,
 )
 from openclaw.risk.quotes import QuoteRisk, fx_limits  # noqa: E402
-from openclaw.strategies.fx_scalper import FxScalper, FxScalperConfig  # noqa: E402
+from openclaw.strategies.fx import FxScalper, FxScalperConfig  # noqa: E402
 from openclaw.strategies.momentum import (  # noqa: E402
     AccountSnapshot,
     MomentumConfig,

@@ -26,6 +26,8 @@ from pydantic import (
 from openclaw.execution.reconcile import ReconcileConfig  # light: no ccxt, no journal
 from openclaw.model.errors import OpenclawError
 from openclaw.model.venues import CRYPTO_VENUES, venue
+from openclaw.strategies import BUILTIN
+from openclaw.strategies.triarb.config import Config as TriArbConfig
 
 Name = Annotated[str, Field(min_length=1)]
 PosDecimal = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
@@ -108,21 +110,6 @@ class InstrumentConfig(_Model):
     min_notional: Decimal = Field(Decimal(0), ge=0, allow_inf_nan=False)
 
 
-class TriArbConfig(_Model):
-    enabled: bool = True
-    min_profit_bps: float = Field(5.0, ge=0, allow_inf_nan=False)
-    cooldown_ms: int = Field(500, ge=0)
-    max_book_age_ms: int = Field(1000, ge=1)
-    leg_timeout_ms: int = Field(3000, ge=1)
-    partial_policy: Literal["unwind", "hold"] = "unwind"
-    # the IOC limit's allowance past the detected price (buys up, sells down), in bps; unset:
-    # 15 when orders go to the simulators (their books move between detection and fill), 0 live
-    slippage_bps: float | None = Field(None, ge=0, lt=1000, allow_inf_nan=False)
-    # rehearse the order path (pick, dry-run risk check, Order construction; nothing committed,
-    # journaled or sent) this often so that a rare opportunity meets warm CPU caches; 0: never
-    warm_interval_ms: float = Field(2.0, ge=0, le=60_000, allow_inf_nan=False)
-
-
 class StrategyConfig(_Model):
     """``[strategy.triarb]`` (built in) and ``[strategy.NAME]`` for any other strategy: a table
     with an optional ``module`` (an importable module path; default ``openclaw.strategies.NAME``),
@@ -138,6 +125,10 @@ class StrategyConfig(_Model):
         for name, section in (self.model_extra or {}).items():
             if not isinstance(section, dict):
                 raise ValueError(f"strategy.{name} must be a table, not {section!r}")
+            if name in BUILTIN and name != "triarb" and "module" not in section:
+                raise ValueError(f"strategy.{name} is the built-in IBKR strategy: it runs from "
+                                 f"an IBKR run file ([ibkr] and [strategy.{name}] or [{name}]), "
+                                 f"not beside crypto venues")
             mod = section.get("module")
             if "module" in section and (not isinstance(mod, str)
                                         or not _MODULE_RE.fullmatch(mod)):
@@ -275,6 +266,26 @@ class IbkrRunConfig(_Model):
     alerts: AlertsConfig = AlertsConfig()
     risk: dict[str, Any] = Field(default_factory=dict)
     control: ControlConfig = ControlConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strategy_tables(cls, data: Any) -> Any:
+        """``[strategy.momentum]`` / ``[strategy.fx]`` (the strategies' registered names) are
+        the same sections as ``[momentum]`` / ``[fx]``; giving both is an error."""
+        if not isinstance(data, dict) or "strategy" not in data:
+            return data
+        tables = data["strategy"]
+        if not isinstance(tables, dict):
+            raise ValueError(f"strategy must be a table, not {tables!r}")
+        out = {k: v for k, v in data.items() if k != "strategy"}
+        for name, section in tables.items():
+            if name not in ("momentum", "fx"):
+                raise ValueError(f"strategy.{name}: an IBKR run file runs the built-in "
+                                 f"strategies momentum and fx")
+            if name in out:
+                raise ValueError(f"both [{name}] and [strategy.{name}]: give one")
+            out[name] = section
+        return out
 
     @model_validator(mode="after")
     def _no_unread_risk(self) -> IbkrRunConfig:

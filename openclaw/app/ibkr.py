@@ -309,7 +309,7 @@ def fx_window_text(scalper: Any, now_ns: int | None = None) -> str:
     """Where ``now`` is relative to the overlap window (for the CLI's message)."""
     from datetime import UTC, datetime, timedelta
 
-    from openclaw.strategies.fx_scalper import overlap_window
+    from openclaw.strategies.fx import overlap_window
 
     now = datetime.fromtimestamp((now_ns or time.time_ns()) / 1e9, UTC)
     w = scalper.window
@@ -346,7 +346,7 @@ async def run_fx(
     if seconds is None and stop is None:
         raise IbkrError(0, "run_fx needs seconds or a stop event")
     from openclaw.latency import latency_report
-    from openclaw.strategies.fx_scalper import FxScalper, FxScalperConfig
+    from openclaw.strategies.fx import FxScalper, FxScalperConfig
 
     cfg = config if config is not None else FxScalperConfig()
     scalper = FxScalper(cfg)
@@ -595,7 +595,7 @@ async def cli_fx(
     """``openclaw-trading ibkr fx``: the scalper for ``seconds`` (nothing at all outside the window
     unless ``ignore_window``)."""
     from openclaw.app.config import ConfigError, IbkrRunConfig, load_ibkr_config
-    from openclaw.strategies.fx_scalper import FxScalper
+    from openclaw.strategies.fx import FxScalper
 
     cfg = load_ibkr_config(config_path) if config_path else IbkrRunConfig()
     fx_cfg, cfg_ignore = fx_run_settings(cfg)  # [fx] ignore_window: simulator only
@@ -751,7 +751,7 @@ def fx_run_settings(cfg: Any) -> tuple[Any, bool]:
     """The ``[fx]`` section as ``FxScalperConfig`` and its ``ignore_window`` (a run-file key,
     allowed only with the simulator: a real gateway trades in the overlap window only)."""
     from openclaw.app.config import ConfigError
-    from openclaw.strategies.fx_scalper import FxScalperConfig
+    from openclaw.strategies.fx import FxScalperConfig
 
     params = dict(cfg.fx)
     ignore = params.pop("ignore_window", False)
@@ -781,7 +781,7 @@ async def run_fx_configured(config: Any, ctx: Any) -> dict[str, Any]:
     summaries and the latency report of the last one that traded; raises ``IbkrError`` if an
     order is not final at shutdown or the journal is inconsistent (the run exits 1)."""
     fx_cfg, ignore = fx_run_settings(config)
-    from openclaw.strategies.fx_scalper import FxScalper
+    from openclaw.strategies.fx import FxScalper
 
     probe = FxScalper(fx_cfg)
     stop: asyncio.Event = ctx.stop

@@ -56,6 +56,7 @@ from typing import Any
 from openclaw.app.config import Config, ConfigError, journal_synchronous, load_config
 from openclaw.model.errors import OpenclawError
 from openclaw.model.venues import crypto_venue
+from openclaw.strategies import module_for
 
 log = logging.getLogger("openclaw.app.runner")
 
@@ -110,12 +111,13 @@ class StrategyEntry:
 
 
 def load_strategy(name: str, section: dict[str, Any]) -> StrategyEntry | list[tuple[str, str]]:
-    """Import ``[strategy.NAME]``'s module (``module``, default ``openclaw.strategies.NAME``),
+    """Import ``[strategy.NAME]``'s module (``module``, else the built-in ``NAME``, else
+    ``openclaw.strategies.NAME``: ``strategies.module_for``),
     find ``run_configured(config, ctx)`` and validate the table with the module's ``Config``
     model when it has one; the entry, or the errors with their paths."""
     from pydantic import BaseModel, ValidationError
 
-    mod_name = section.get("module") or f"openclaw.strategies.{name}"
+    mod_name = module_for(name, section.get("module"))
     try:
         mod = importlib.import_module(mod_name)
     except ImportError as e:
@@ -737,8 +739,11 @@ IBKR_ENTRIES = {
 
 
 def is_ibkr_file(data: dict[str, Any]) -> bool:
-    """A file with IBKR sections and no ``[venues]``."""
-    return "venues" not in data and any(k in data for k in IBKR_SECTIONS)
+    """A file with IBKR sections (``[strategy.momentum]``/``[strategy.fx]`` count) and no
+    ``[venues]``."""
+    strategy = data.get("strategy")
+    named = isinstance(strategy, dict) and any(k in strategy for k in ("momentum", "fx"))
+    return "venues" not in data and (named or any(k in data for k in IBKR_SECTIONS))
 
 
 def ibkr_entries(cfg: Any, source: str) -> dict[str, Callable[..., Any]]:

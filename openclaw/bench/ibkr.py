@@ -173,7 +173,7 @@ def _pin(pid: int) -> tuple[set[int], set[int]] | None:
 
 async def _fx(seconds: float, sync: str, pin: bool = True) -> dict[str, Any]:
     from openclaw.app.ibkr import run_fx
-    from openclaw.strategies.fx_scalper import SENT, FxScalperConfig
+    from openclaw.strategies.fx import SENT, FxScalperConfig
 
     sim = await start_sim_process(seed=2, universe=5, fx_rate=100.0)
     pinned = _pin(sim.pid) if pin else None
@@ -184,7 +184,7 @@ async def _fx(seconds: float, sync: str, pin: bool = True) -> dict[str, Any]:
         try:
             cfg = FxScalperConfig(window=30, entry_z=1.5, exit_z=0.3)
             captured: dict[str, Any] = {}
-            import openclaw.strategies.fx_scalper as fxs
+            import openclaw.strategies.fx as fxs
 
             orig = fxs.FxScalper.__post_init__
 

@@ -39,7 +39,7 @@ import numpy as np
 from openclaw.feeds.bar_cache import BarCache, CachedBars, CloseMatrix, DailyBars
 from openclaw.latency import stage_durations, summarize
 from openclaw.risk.quotes import QuoteRisk, fx_limits
-from openclaw.strategies.fx_scalper import FxIntent, FxScalper, FxScalperConfig
+from openclaw.strategies.fx import FxIntent, FxScalper, FxScalperConfig
 from openclaw.strategies.momentum import AccountSnapshot, MomentumConfig, plan_from_closes
 
 THROUGH = date(2026, 11, 20)

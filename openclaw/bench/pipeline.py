@@ -56,8 +56,8 @@ from openclaw.feeds.state import BookState
 from openclaw.model.instrument import Instrument
 from openclaw.risk.gate import RiskGate
 from openclaw.risk.limits import InstrumentLimits, RiskLimits, VenueLimits, build_engine
-from openclaw.strategies import triarb as triarb_mod
-from openclaw.strategies.triarb import BOOK, RECV, RISK, SIGNAL, SUBMIT, ArbPipeline
+from openclaw.strategies.triarb import pipeline as triarb_mod
+from openclaw.strategies.triarb.pipeline import BOOK, RECV, RISK, SIGNAL, SUBMIT, ArbPipeline
 from openclaw.venues.binance.feed import BinanceSync
 from openclaw.venues.registry import FEEDS
 

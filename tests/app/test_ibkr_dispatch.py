@@ -64,3 +64,34 @@ def test_missing_entry_points_are_listed(tmp_path: Path, fake_module: str,
     text = str(e.value)
     assert "no_such_module_xyz" in text and "no_such_fn" in text
 
+
+
+def test_strategy_tables_name_the_built_in_strategies(tmp_path: Path, fake_module: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``[strategy.fx]`` is the registered name of the FX strategy: the same section as ``[fx]``
+    (an IBKR file by its tables alone); both at once, an unknown name, or the IBKR strategy
+    beside crypto venues are configuration errors naming the table."""
+    import tomllib
+
+    from openclaw.app.config import load_config, load_ibkr_config
+
+    p = tmp_path / "named.toml"
+    p.write_text('[ibkr]\nclient_id = 3\n\n[strategy.fx]\npairs = ["EURUSD"]\n')
+    assert runner.is_ibkr_file(tomllib.loads(p.read_text()))
+    assert load_ibkr_config(p).fx == {"pairs": ["EURUSD"]}
+    monkeypatch.setattr(runner, "IBKR_ENTRIES", {"fx": (fake_module, "run")})
+    out = asyncio.run(runner.run_ibkr(str(p), seconds=0.5))
+    assert out["ok"] and out["strategies"]["fx"]["result"]["fx"] == {"pairs": ["EURUSD"]}
+
+    both = tmp_path / "both.toml"
+    both.write_text('[fx]\npairs = ["EURUSD"]\n\n[strategy.fx]\npairs = ["GBPUSD"]\n')
+    with pytest.raises(ConfigError, match=r"both \[fx\] and \[strategy.fx\]"):
+        load_ibkr_config(both)
+    other = tmp_path / "other.toml"
+    other.write_text('[fx]\npairs = ["EURUSD"]\n\n[strategy.triarb]\nenabled = true\n')
+    with pytest.raises(ConfigError, match="strategy.triarb: an IBKR run file runs"):
+        load_ibkr_config(other)
+    crypto = tmp_path / "crypto.toml"
+    crypto.write_text('[venues.binance]\nmode = "sim"\n\n[strategy.momentum]\ntop_n = 5\n')
+    with pytest.raises(ConfigError, match="strategy.momentum is the built-in IBKR strategy"):
+        load_config(crypto)

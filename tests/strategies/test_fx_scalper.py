@@ -12,7 +12,7 @@ import pytest
 
 from openclaw.latency import latency_report
 from openclaw.risk.quotes import QuoteRisk, fx_limits
-from openclaw.strategies.fx_scalper import (
+from openclaw.strategies.fx import (
     LONDON,
     NEW_YORK,
     FxIntent,

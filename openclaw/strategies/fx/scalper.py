@@ -46,6 +46,7 @@ from openclaw.risk.quotes import QuoteRisk, fx_limits
 __all__ = [
     "LONDON",
     "NEW_YORK",
+    "SENT",
     "STAGES",
     "FxIntent",
     "FxScalper",
@@ -57,7 +58,7 @@ __all__ = [
     "overlap_window",
 ]
 
-log = logging.getLogger("openclaw.strategies.fx_scalper")
+log = logging.getLogger("openclaw.strategies.fx")
 
 STAGES = ("quote", "signal", "risk", "sent", "ack", "fill")
 QUOTE, SIGNAL, RISK, SENT, ACK, FILL = range(6)
@@ -185,7 +186,7 @@ class MeanReversion:
 
 
 class FxScalperConfig(BaseModel):
-    """Parameters (``[strategy.fx_scalper]``)."""
+    """Parameters (``[fx]`` / ``[strategy.fx]`` of an IBKR run file)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

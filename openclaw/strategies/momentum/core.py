@@ -69,6 +69,7 @@ __all__ = [
     "RebalancePlan",
     "exclusion_reasons",
     "momentum_scores",
+    "plan_from_closes",
     "plan_rebalance",
     "rank_top",
     "rebalance_orders",
