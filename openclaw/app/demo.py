@@ -57,7 +57,7 @@ from openclaw.execution.fast import route_report
 from openclaw.execution.router import VenueRoute
 from openclaw.feeds.aggregator import Aggregator
 from openclaw.journal import Journal
-from openclaw.latency import summarize
+from openclaw.latency import GcPauses, freeze_startup_heap, summarize
 from openclaw.model.orders import Order
 from openclaw.strategies.triarb import (
     ACKED,
@@ -175,15 +175,16 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
     cfg = demo_config(seed=seed, route=route, journal_path=path, journal_sync=sync,
                       slippage_bps=slippage_bps)
     r = Running()
+    pauses = GcPauses()
     rng = random.Random(seed)
     summary: dict[str, Any] = {}
     try:
         await start_system(cfg, r, paper=False, seed=seed, source="<demo>")
         sims, agg, pipeline = r.sims, r.aggregator, r.pipeline
         # start-up garbage is moved out of the collector's way: no ms-long gen-2 pauses over
-        # objects that live for the whole run
-        gc.collect()
-        gc.freeze()
+        # objects that live for the whole run; the pauses left are timed
+        freeze_startup_heap()
+        pauses.install()
         t_end = time.monotonic() + seconds
         next_nudge = time.monotonic() + 1.0
         if view is not None:
@@ -226,7 +227,9 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
         summary["pnl_usdt_marked"] = summary["pnl"].get("USDT", 0.0) + sum(
             summary["pnl"].get(asset, 0.0) * px for asset, px in marks.items())
         summary.setdefault("alerts_delivered", None)    # None: sent to a configured chat
+        summary["gc"] = pauses.report()
     finally:
+        pauses.uninstall()
         gc.unfreeze()
         await close_system(r)
     return summary

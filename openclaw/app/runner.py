@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -54,6 +55,7 @@ from decimal import Decimal
 from typing import Any
 
 from openclaw.app.config import Config, ConfigError, journal_synchronous, load_config
+from openclaw.latency import GcPauses, freeze_startup_heap
 from openclaw.model.errors import OpenclawError
 from openclaw.model.venues import crypto_venue
 from openclaw.strategies import module_for
@@ -88,6 +90,7 @@ class RunContext:
     extras: dict[str, Any] = field(default_factory=dict)
     params: Any = None           # the strategy's own [strategy.NAME] settings (validated)
     gate: Any = None             # the risk gate every order list goes through
+    orders: Any = None           # execution.manager.OrderManager: send order lists with it
 
 
 # -- checks before anything starts ------------------------------------------------------------
@@ -336,11 +339,15 @@ async def run_config(cfg: Config, *, paper: bool = False, seconds: float | None 
     r = Running()
     summary: dict[str, Any] = {"config": source, "paper": paper,
                                "journal_synchronous": journal_synchronous(cfg, paper)}
+    pauses = GcPauses()
     try:
         await start_system(cfg, r, paper=paper, seed=seed, source=source)
+        freeze_startup_heap()         # start-up objects live for the run: no gen-2 rescans
+        pauses.install()
         for name, se in entries.items():
             ctx = RunContext(cfg, paper, stop, r.journal, r.router, r.aggregator, r.alerter,
-                             {"routes": r.routes}, params=se.params, gate=r.gate)
+                             {"routes": r.routes}, params=se.params, gate=r.gate,
+                             orders=r.manager)
             r.tasks.append(asyncio.create_task(
                 _strategy_task(name, se.entry, cfg, ctx, r.results), name=f"strategy:{name}"))
         log.info("running", extra={"venues": sorted(cfg.venues), "paper": paper,
@@ -365,9 +372,12 @@ async def run_config(cfg: Config, *, paper: bool = False, seconds: float | None 
             if status is not None:
                 status(status_line(r))
         summary.update(await shutdown_system(r, drain_timeout))
+        summary["gc"] = pauses.report()
         if r.results:
             summary["strategies"] = r.results
     finally:
+        pauses.uninstall()
+        gc.unfreeze()
         await close_system(r)
         for sig in installed:
             loop.remove_signal_handler(sig)
@@ -638,6 +648,7 @@ async def shutdown_system(r: Running, drain_timeout: float) -> dict[str, Any]:
         out.update(opportunities=s.opportunities, arbitrages=s.arbitrages, orders=ms.orders,
                    filled_legs=ms.filled_legs, incomplete=ms.incomplete, unwinds=ms.unwinds,
                    refused_by_risk=ms.refused_by_risk, pipeline_errors=ms.errors,
+                   unwind_refused=ms.unwind_refused, unwind_incomplete=ms.unwind_incomplete,
                    latency=latency_report(m.clock, worst=3))
     if r.alerter is not None:
         out["alerts_flushed"] = await r.alerter.flush(5.0)

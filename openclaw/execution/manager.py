@@ -82,6 +82,7 @@ class OrderStats:
     incomplete: int = 0             # lists where some legs filled and others did not
     unwinds: int = 0                # incomplete lists whose filled legs were sent back
     unwind_refused: int = 0         # unwinds the risk check refused (held, alerted)
+    unwind_incomplete: int = 0      # unwinds that left part of the position (alerted)
     errors: int = 0                 # lists whose handling raised (logged with traceback)
     refused_by_risk: int = 0        # lists the pre-trade check refused (the hot path's too)
     last_refusal: str = ""
@@ -264,7 +265,7 @@ class OrderManager:
                     self.orders.extend(back)
                     await self.route.send_list(back, wait_tokens=True)
                     await self.route.reconcile_unknown(back)
-                    self._settle(back, False)
+                    self._settle(back, False, is_unwind=True)
         except Exception as e:
             stats.errors += 1
             log.exception("order list %s failed", orders[0].opportunity_id)
@@ -284,9 +285,10 @@ class OrderManager:
             if self.reconciler is not None:
                 self.reconciler.request({o.venue for o in orders})
 
-    def _settle(self, orders: list[Order], unwind: bool) -> list[Order]:
+    def _settle(self, orders: list[Order], unwind: bool, is_unwind: bool = False) -> list[Order]:
         """The list's outcome: risk told once, fills alerted, an incomplete list counted and
-        (``unwind`` and the policy) the orders that take the filled legs back."""
+        (``unwind`` and the policy) the orders that take the filled legs back; an unwind that
+        did not fill completely is counted and alerted (the position is still open)."""
         stats = self.stats
         if self.risk is not None:
             self.risk.on_result(orders)
@@ -294,6 +296,19 @@ class OrderManager:
         stats.filled_legs += len(filled)
         self._alert_list(orders)
         back: list[Order] = []
+        if is_unwind:
+            if any(o.status is not OrderStatus.FILLED for o in orders):
+                stats.unwind_incomplete += 1
+                detail = ", ".join(f"{o.venue} {o.symbol} {o.side.value}={o.status.value} "
+                                   f"{o.filled_qty}/{o.qty}" for o in orders)
+                log.error("unwind %s incomplete, position remains: %s",
+                          orders[0].opportunity_id, detail)
+                if self.alerter is not None:
+                    self.alerter.unwind(orders[0].opportunity_id,
+                                        f"unwind incomplete, position remains: {detail}")
+            for fn in self.on_settled:
+                fn(orders)
+            return back
         # incomplete: some leg traded and some leg did not fill completely (a partial fill on
         # every leg leaves a position as well)
         if filled and any(o.status is not OrderStatus.FILLED for o in orders):

@@ -11,11 +11,15 @@ import sys
 from pathlib import Path
 
 USER_STRATEGY = '''
-"""A user's strategy, outside the openclaw package: counts book changes while it runs."""
+"""A user's strategy, outside the openclaw package: counts book changes while it runs and
+buys once at the best ask through the order manager (risk, journal, venue, fills)."""
 
 import asyncio
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from openclaw.model.orders import Order, OrderType, Side
 
 
 class Config(BaseModel):
@@ -27,10 +31,21 @@ class Config(BaseModel):
 async def run_configured(config, ctx):
     seen = {"n": 0}
     ctx.aggregator.subscribe(lambda book_id, recv_ts: seen.__setitem__("n", seen["n"] + 1))
+    while seen["n"] < ctx.params.min_updates and not ctx.stop.is_set():
+        await asyncio.sleep(0.05)
+    book = ctx.aggregator.book("okx", "BTC-USDT")
+    ask = Decimal(str(book.best_ask()[0])).quantize(Decimal("0.1"))
+    ids = ctx.orders.ids
+    opp = ids.next_opportunity()
+    order = Order(ids.make(opp, 0), "okx", "BTC/USDT", Side.BUY, OrderType.LIMIT,
+                  Decimal("0.001"), ask, opp, 0)
+    await ctx.orders.submit([order])
     await ctx.stop.wait()
     return {"label": ctx.params.label, "book_updates": seen["n"],
             "enough": seen["n"] >= ctx.params.min_updates,
-            "has_gate": ctx.gate is not None, "has_router": ctx.router is not None}
+            "has_gate": ctx.gate is not None, "has_router": ctx.router is not None,
+            "order": order.client_id, "status": order.status.value,
+            "filled": str(order.filled_qty)}
 '''
 
 
@@ -62,6 +77,14 @@ def test_a_users_strategy_runs_from_the_config_against_the_simulators(tmp_path: 
     got = summary["strategies"]["mine"]
     assert got["label"] == "hello" and got["enough"] is True, got
     assert got["has_gate"] and got["has_router"], got
+    # its order went the one order path: final at the venue, journaled, nothing left open
+    assert got["status"] in ("filled", "canceled"), got
+    assert summary["journal_consistent"] is True and summary["open_orders"] == [], summary
+    import sqlite3
+
+    row = sqlite3.connect(tmp_path / "j.sqlite").execute(
+        "SELECT status FROM orders WHERE client_id = ?", (got["order"],)).fetchone()
+    assert row is not None and row[0] == got["status"], row
 
 
 def test_a_bad_key_of_the_users_strategy_is_a_config_error(tmp_path: Path) -> None:
