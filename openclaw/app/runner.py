@@ -511,7 +511,8 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
             ws = getattr(s, crypto_venue(name).sim_ws_attr)
             endpoints[name] = VenueEndpoints(ws=ws, rest=s.url)
         else:
-            endpoints[name] = VenueEndpoints(ws=urls[name].ws, rest=urls[name].rest)
+            u = urls.get(name) or venue_urls(name, v)     # --paper: feeds stay where configured
+            endpoints[name] = VenueEndpoints(ws=u.ws, rest=u.rest)
     instruments = [Instrument(i.venue, i.symbol, str(i.tick_size), str(i.lot_size),
                               category=i.category, base=i.base, quote=i.quote)
                    for i in cfg.instruments]
