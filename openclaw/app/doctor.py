@@ -31,13 +31,21 @@ from typing import Any
 from openclaw.app.config import Config, ConfigError, load_config, venue_urls
 from openclaw.execution.metadata import MetadataCache, VenueMetadata, from_cache, venue_metadata
 
-__all__ = ["RECV_WINDOW_MS", "clock_limit_ms", "doctor_file", "load_venue_metadata",
+__all__ = ["RECV_WINDOW_MS", "clock_limit_ms", "loopback", "doctor_file", "load_venue_metadata",
            "probe_venue"]
 
 log = logging.getLogger("openclaw.app.doctor")
 
 #: the receive window our signed requests use (execution/fast FastConfig.recv_window_ms)
 RECV_WINDOW_MS = 5000
+
+
+def loopback(url: str) -> bool:
+    """A venue on this machine (a simulator, whatever the mode says): never cached (its port
+    changes each run, and asking it costs nothing)."""
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
 
 
 def clock_limit_ms(recv_window_ms: int = RECV_WINDOW_MS) -> float:
@@ -95,7 +103,8 @@ async def load_venue_metadata(name: str, client: Any, cfg: Config, *, remote: bo
     fresh (the client is primed: nothing asked), else from the venue (then cached); the
     simulators are always asked (cheap, and their port changes each run)."""
     mc = cfg.metadata
-    cache = MetadataCache(mc.cache_dir, mc.max_age_s) if remote else None
+    cache = MetadataCache(mc.cache_dir, mc.max_age_s) if remote and not loopback(endpoint) \
+        else None
     if cache is not None:
         entry = await cache.aload(name, endpoint)
         if entry is not None:

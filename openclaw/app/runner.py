@@ -557,8 +557,11 @@ class PreflightError(ConfigError):
 
 async def prime_from_cache(name: str, client: Any, cfg: Config, endpoint: str) -> bool:
     """Prime ``client`` with a fresh ``[metadata]`` cache entry of ``name`` at ``endpoint``."""
+    from openclaw.app.doctor import loopback
     from openclaw.execution.metadata import MetadataCache, from_cache
 
+    if loopback(endpoint):
+        return False
     entry = await MetadataCache(cfg.metadata.cache_dir, cfg.metadata.max_age_s).aload(
         name, endpoint)
     if entry is None:
