@@ -25,7 +25,13 @@ from pydantic import (
 
 from openclaw.execution.reconcile import ReconcileConfig  # light: no ccxt, no journal
 from openclaw.model.errors import OpenclawError
-from openclaw.model.venues import CRYPTO_VENUES, venue
+from openclaw.model.venues import (
+    CRYPTO_VENUES,
+    Endpoints,
+    UnknownModeError,
+    endpoints,
+    venue,
+)
 from openclaw.strategies import BUILTIN
 from openclaw.strategies.triarb.config import Config as TriArbConfig
 
@@ -60,19 +66,23 @@ class _Model(BaseModel):
 
 
 class VenueConfig(_Model):
-    """Where a venue is and how to authenticate (``sim``: the local simulators)."""
+    """Where a venue is and how to authenticate: ``sim`` (the local simulators), ``live``,
+    ``testnet`` or ``demo`` (the venue's own URLs, built in: model/venues.py ``endpoints``;
+    ``ws``/``rest``/``ws_trade`` override them, e.g. to point a live run at the simulators)."""
 
-    mode: Literal["sim", "live"] = "sim"
-    ws: str = ""                       # live: the venue's public WebSocket base
-    rest: str = ""                     # live: the venue's REST base
+    mode: Literal["sim", "live", "testnet", "demo"] = "sim"
+    ws: str = ""                       # override: the venue's public WebSocket base
+    rest: str = ""                     # override: the venue's REST base
     api_key_env: str = ""              # names of environment variables, never the values
     secret_env: str = ""
     passphrase_env: str = ""
+    # the taker fee the detector counts: the account's own rate from the venue (fetched at
+    # start) unless given here (an override); 10 when neither is known (docs/venues/<v>.md)
     taker_fee_bps: float = Field(10.0, ge=0, lt=10000, allow_inf_nan=False)
     # order entry: "ccxt" (REST), or "ws" = the venue's trading WebSocket (openclaw.execution.fast)
     # while it is up, with ccxt as the fallback (counted, alerted), never both for one order
     route: Literal["ccxt", "ws"] = "ccxt"
-    ws_trade: str = ""                 # live + route "ws": the trading WebSocket URL
+    ws_trade: str = ""                 # override: the trading WebSocket URL (route "ws")
     # Binance + route "ws": log on once per connection with an Ed25519 key (session.logon)
     # instead of an HMAC per order: the PEM private key file (keep it outside the repository;
     # read once, never logged) and the environment variable holding that key's API key
@@ -88,26 +98,105 @@ class VenueConfig(_Model):
         return self
 
     @model_validator(mode="after")
-    def _live_needs_endpoints(self) -> VenueConfig:
-        if self.mode == "live":
-            need: tuple[str, ...] = ("ws", "rest", "api_key_env", "secret_env")
-            if self.route == "ws":
-                need += ("ws_trade",)
-            missing = [k for k in need if not getattr(self, k)]
+    def _remote_needs_keys(self) -> VenueConfig:
+        if self.mode != "sim":
+            missing = [k for k in ("api_key_env", "secret_env") if not getattr(self, k)]
             if missing:
-                raise ValueError(f"live mode needs {', '.join(missing)}")
+                raise ValueError(f"{self.mode} mode needs {', '.join(missing)}")
         return self
+
+    @property
+    def remote(self) -> bool:
+        """Orders go to a venue's own servers (live, testnet or demo), not the simulators."""
+        return self.mode != "sim"
+
+
+class VenueUrls(_Model):
+    """The URLs a remote venue uses and where each came from (``built-in <mode>`` or
+    ``config``); ``headers``: sent on every REST request."""
+
+    rest: str
+    ws: str
+    ws_trade: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    source: dict[str, str] = Field(default_factory=dict)
+
+
+def venue_urls(name: str, v: VenueConfig) -> VenueUrls:
+    """The URLs of remote venue ``name``: the built-in ones of its mode, each overridden by the
+    config's ``rest``/``ws``/``ws_trade``; ``UnknownModeError`` when the venue has no such
+    environment and the config does not give all three."""
+    try:
+        built: Endpoints | None = endpoints(name, v.mode)
+    except UnknownModeError:
+        if not (v.rest and v.ws):
+            raise
+        built = None
+    out: dict[str, str] = {}
+    source: dict[str, str] = {}
+    for key in ("rest", "ws", "ws_trade"):
+        given = getattr(v, key)
+        out[key] = given or (getattr(built, key) if built is not None else "")
+        source[key] = "config" if given else f"built-in {v.mode}"
+    # the environment's headers (OKX demo) belong to its REST host: kept unless rest is moved
+    headers = dict(built.headers) if built is not None and not v.rest else {}
+    return VenueUrls(**out, headers=headers, source=source)
 
 
 class InstrumentConfig(_Model):
+    """One market: ``symbol`` unified (``BTC/USDT``) or as the venue writes it (``BTCUSDT``,
+    ``BTC-USDT``, then with ``base``/``quote``). Sizes and limits left out come from the
+    venue's metadata (openclaw/execution/metadata.py); those given must agree with it."""
+
     venue: VenueName
-    symbol: Name                       # as the venue writes it: BTCUSDT, BTC-USDT
-    base: Name
-    quote: Name
-    tick_size: PosDecimal
-    lot_size: PosDecimal
+    symbol: Name
+    base: str = ""
+    quote: str = ""
+    tick_size: PosDecimal | None = None
+    lot_size: PosDecimal | None = None
     category: Literal["spot", "linear", "inverse"] = "spot"
-    min_notional: Decimal = Field(Decimal(0), ge=0, allow_inf_nan=False)
+    min_notional: Decimal | None = Field(None, ge=0, allow_inf_nan=False)
+    min_qty: Decimal | None = Field(None, ge=0, allow_inf_nan=False)
+    max_qty: Decimal | None = Field(None, gt=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _unified(self) -> InstrumentConfig:
+        if "/" in self.symbol:
+            base, _, quote = self.symbol.partition("/")
+            if not base or not quote or "/" in quote:
+                raise ValueError(f"symbol {self.symbol!r}: a unified symbol is BASE/QUOTE")
+            for key, val, want in (("base", self.base, base), ("quote", self.quote, quote)):
+                if val and val != want:
+                    raise ValueError(f"{key} {val!r} disagrees with symbol {self.symbol!r}")
+        elif not (self.base and self.quote):
+            raise ValueError(f"symbol {self.symbol!r} is the venue's: give base and quote, or "
+                             "write it unified (BASE/QUOTE)")
+        return self
+
+    @property
+    def unified(self) -> str:
+        """``BASE/QUOTE`` (ccxt's unified symbol of a spot market)."""
+        if "/" in self.symbol:
+            return self.symbol
+        return f"{self.base}/{self.quote}"
+
+    @property
+    def resolved(self) -> bool:
+        """Venue symbol, base, quote, tick and lot all known (metadata applied)."""
+        return ("/" not in self.symbol and bool(self.base and self.quote)
+                and self.tick_size is not None and self.lot_size is not None)
+
+
+class MetadataConfig(_Model):
+    """``[metadata]``: the venues' instrument metadata (tick, lot, limits, status, fees) is
+    read through ccxt ``load_markets`` and cached on disk; a cache older than ``max_age_s``
+    is read again. ``refresh_s`` (0: never): how often a run reads it again (a halted symbol
+    then takes no new order)."""
+
+    cache_dir: str = "openclaw-metadata"
+    max_age_s: float = Field(3600.0, ge=0, allow_inf_nan=False)
+    refresh_s: float = Field(60.0, ge=0, allow_inf_nan=False)
+    fees: bool = True            # read the account's taker fees from the venue
 
 
 class StrategyConfig(_Model):
@@ -311,6 +400,7 @@ class Config(_Model):
     # journal vs venues balances: interval_s, tolerance / tolerances.ASSET, alert_after_failures...
     reconcile: ReconcileConfig = ReconcileConfig()
     control: ControlConfig = ControlConfig()
+    metadata: MetadataConfig = MetadataConfig()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
@@ -318,12 +408,20 @@ class Config(_Model):
             if v.ed25519_key_file and not venue(name).ed25519_logon:
                 raise ValueError(f"venues.{name}: ed25519_key_file is for Binance only "
                                  "(session.logon)")
+            if v.remote:
+                try:
+                    urls = venue_urls(name, v)
+                except UnknownModeError as e:
+                    raise ValueError(f"venues.{name}.mode: {e}; give rest and ws") from None
+                if v.route == "ws" and not urls.ws_trade:
+                    raise ValueError(f"venues.{name}: {name} {v.mode} has no trading "
+                                     "WebSocket: give ws_trade or use route = \"ccxt\"")
         seen = set()
         for i, inst in enumerate(self.instruments):
             if inst.venue not in self.venues:
                 raise ValueError(f"instruments[{i}]: venue {inst.venue!r} is not configured "
                                  "under [venues]")
-            key = (inst.venue, inst.category, inst.symbol)
+            key = (inst.venue, inst.category, inst.unified)
             if key in seen:
                 raise ValueError(f"instruments[{i}]: {inst.venue}:{inst.symbol} listed twice")
             seen.add(key)
@@ -337,7 +435,7 @@ def journal_synchronous(cfg: Config, paper: bool = False) -> Synchronous:
     simulated orders)."""
     if cfg.journal.synchronous is not None:
         return cfg.journal.synchronous
-    live = not paper and any(v.mode == "live" for v in cfg.venues.values())
+    live = not paper and any(v.remote for v in cfg.venues.values())
     return "FULL" if live else "NORMAL"
 
 

@@ -54,7 +54,13 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from openclaw.app.config import Config, ConfigError, journal_synchronous, load_config
+from openclaw.app.config import (
+    Config,
+    ConfigError,
+    journal_synchronous,
+    load_config,
+    venue_urls,
+)
 from openclaw.latency import GcPauses, freeze_startup_heap
 from openclaw.model.errors import OpenclawError
 from openclaw.model.venues import crypto_venue
@@ -96,7 +102,7 @@ class RunContext:
 # -- checks before anything starts ------------------------------------------------------------
 
 def _all_sim(cfg: Config) -> bool:
-    return all(v.mode == "sim" for v in cfg.venues.values())
+    return all(not v.remote for v in cfg.venues.values())
 
 
 def extra_strategies(cfg: Config) -> dict[str, Any]:
@@ -147,20 +153,20 @@ def preflight(cfg: Config, paper: bool, source: str = "<config>") -> dict[str, S
     Returns the entry points of the configured non-triarb strategies."""
     errors: list[tuple[str, str]] = []
     for name, v in cfg.venues.items():
-        if v.mode == "live" and not paper:
+        if v.remote and not paper:
             for key in ("api_key_env", "secret_env", "passphrase_env"):
                 var = getattr(v, key)
                 if var and not os.environ.get(var):
                     errors.append((f"venues.{name}.{key}",
                                    f"environment variable {var} is not set"))
-        if (v.mode == "live" and crypto_venue(name).needs_passphrase and not paper
+        if (v.remote and crypto_venue(name).needs_passphrase and not paper
                 and not v.passphrase_env):
             errors.append((f"venues.{name}.passphrase_env", f"{name} needs a passphrase"))
         if v.ed25519_key_file:
             if not os.path.isfile(v.ed25519_key_file):
                 errors.append((f"venues.{name}.ed25519_key_file", "no such file"))
             var = v.ed25519_api_key_env
-            if v.mode == "live" and not paper and not os.environ.get(var):
+            if v.remote and not paper and not os.environ.get(var):
                 errors.append((f"venues.{name}.ed25519_api_key_env",
                                f"environment variable {var} is not set"))
     tg = cfg.alerts.telegram
@@ -206,6 +212,12 @@ async def _start_simulators(seed: int, binance_options: dict[str, Any] | None = 
     from openclaw.sim import start_simulators
 
     return await start_simulators(seed=seed, rate=20, binance_options=binance_options)
+
+
+async def start_run_simulators(seed: int) -> Any:
+    """The simulators a run starts for its ``sim`` venues (``openclaw-trading doctor`` and
+    ``config check`` start the same)."""
+    return await _start_simulators(seed)
 
 
 # the API key of an Ed25519 logon key when Binance runs on the simulator (which is given the
@@ -260,8 +272,8 @@ def check_sim_instruments(cfg: Config, sims: Any, source: str) -> None:
     and lot (else the books would be wrong); raises ConfigError listing every mismatch."""
     errors = []
     for i, inst in enumerate(cfg.instruments):
-        if cfg.venues[inst.venue].mode != "sim":
-            continue
+        if cfg.venues[inst.venue].mode != "sim" or "/" in inst.symbol:
+            continue            # a unified symbol: checked against the venue's metadata
         specs = {s.venue_symbol: s for s in sims.market.instruments(inst.venue, inst.category)}
         spec = specs.get(inst.symbol)
         if spec is None:
@@ -269,7 +281,7 @@ def check_sim_instruments(cfg: Config, sims: Any, source: str) -> None:
                            f"{inst.category} {inst.symbol} (has {', '.join(sorted(specs))})"))
             continue
         for key, want in (("tick_size", spec.tick), ("lot_size", spec.lot)):
-            if Decimal(getattr(inst, key)) != Decimal(want):
+            if getattr(inst, key) is not None and Decimal(getattr(inst, key)) != Decimal(want):
                 errors.append((f"instruments[{i}].{key}",
                                f"{getattr(inst, key)} but the simulator uses {want}"))
     if errors:
@@ -313,6 +325,10 @@ class Running:
     reconciler: Any = None       # execution.reconcile.Reconciler (journal vs venue balances)
     results: dict[str, Any] = field(default_factory=dict)   # what configured strategies return
     control: Any = None          # control.ControlServer (the authenticated loopback API)
+    config: Any = None           # the run's Config with instruments completed from metadata
+    metadata: dict[str, Any] = field(default_factory=dict)   # venue -> VenueMetadata
+    fees: dict[str, dict[str, Any]] = field(default_factory=dict)  # venue -> bps, source
+    preflight: dict[str, Any] = field(default_factory=dict)  # venue -> the doctor's report
     started: float = field(default_factory=time.monotonic)
     started_ms: int = field(default_factory=lambda: time.time_ns() // 10**6)
 
@@ -345,8 +361,8 @@ async def run_config(cfg: Config, *, paper: bool = False, seconds: float | None 
         freeze_startup_heap()         # start-up objects live for the run: no gen-2 rescans
         pauses.install()
         for name, se in entries.items():
-            ctx = RunContext(cfg, paper, stop, r.journal, r.router, r.aggregator, r.alerter,
-                             {"routes": r.routes}, params=se.params, gate=r.gate,
+            ctx = RunContext(r.config or cfg, paper, stop, r.journal, r.router, r.aggregator,
+                             r.alerter, {"routes": r.routes}, params=se.params, gate=r.gate,
                              orders=r.manager)
             r.tasks.append(asyncio.create_task(
                 _strategy_task(name, se.entry, cfg, ctx, r.results), name=f"strategy:{name}"))
@@ -416,7 +432,7 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
     from openclaw.venues.registry import FEEDS, fast_route_for
 
     ed_keys = await _ed25519_keys(cfg, paper, source)
-    needs_sims = paper or not all(v.mode == "live" for v in cfg.venues.values())
+    needs_sims = paper or not all(v.remote for v in cfg.venues.values())
     if needs_sims:
         bv = cfg.venues.get("binance")
         sim_ed = ed_keys.get("binance") if bv is not None and (paper or bv.mode == "sim") \
@@ -430,7 +446,7 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
     r.journal = await Journal.open(cfg.journal.path, synchronous=sync)
     log.info("journal open", extra={"path": cfg.journal.path, "synchronous": sync,
                                     "inline_send_path": r.journal.inline})
-    if sync == "NORMAL" and not paper and any(v.mode == "live" for v in cfg.venues.values()):
+    if sync == "NORMAL" and not paper and any(v.remote for v in cfg.venues.values()):
         log.warning("journal synchronous=NORMAL with a live venue: an OS crash or power cut may "
                     "lose the last journaled orders (docs/journal.md)")
 
@@ -452,6 +468,8 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
 
     timeout_ms = cfg.strategy.triarb.leg_timeout_ms
     to_sim: set[str] = set()
+    urls: dict[str, Any] = {}
+    primed: set[str] = set()
     for name, v in cfg.venues.items():
         if v.mode == "sim" or paper:
             creds = Credentials.simulator()
@@ -459,13 +477,26 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
             to_sim.add(name)
         else:
             creds = Credentials.from_env(v.api_key_env, v.secret_env, v.passphrase_env)
-            client = make_client(name, creds, v.rest, timeout_ms=timeout_ms)
+            u = urls[name] = venue_urls(name, v)
+            client = make_client(name, creds, u.rest, timeout_ms=timeout_ms, headers=u.headers)
+            v = v.model_copy(update={"ws_trade": u.ws_trade})
+            # a fresh [metadata] cache primes the client: load_markets then asks nothing
+            if await prime_from_cache(name, client, cfg, u.rest):
+                primed.add(name)
         # route = "ws": the venue's trading WebSocket (the simulator's, or ws_trade live), ccxt
         # while it is down (counted, alerted)
         fast = fast_route_for(name, v, creds, sim_urls=r.sims.urls if name in to_sim else None,
                               config=FastConfig(timeout_s=timeout_ms / 1e3), alerter=r.alerter,
                               ed25519=ed_keys.get(name))
         r.routes[name] = VenueRoute(name, client, fast=fast)
+        if name in urls:
+            log.info("endpoints", extra={"venue": name, "mode": v.mode, "rest": urls[name].rest,
+                                         "ws": urls[name].ws,
+                                         "ws_trade": urls[name].ws_trade or "-",
+                                         "from": urls[name].source})
+        else:
+            log.info("endpoints", extra={"venue": name, "mode": "sim (paper)" if paper else
+                                         "sim", "rest": r.sims.servers[name].url})
     rc = cfg.reconcile
     router = Router(r.routes, r.journal, visibility_window_s=rc.visibility_window_s,
                     query_backoff_s=rc.query_backoff_s,
@@ -474,6 +505,10 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
     for route in r.routes.values():
         await route.start()
     r.router = router
+    # the preflight (as `openclaw-trading doctor`, a few requests): clock, key permissions,
+    # metadata; then the instruments completed from the venues' metadata
+    cfg = await _preflight_venues(cfg, r, urls, source)
+    r.config = cfg
     recovered = await router.recover()
     if recovered:
         log.warning("journal held open orders at start-up; reconciled",
@@ -487,7 +522,8 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
             ws = getattr(s, crypto_venue(name).sim_ws_attr)
             endpoints[name] = VenueEndpoints(ws=ws, rest=s.url)
         else:
-            endpoints[name] = VenueEndpoints(ws=v.ws, rest=v.rest)
+            u = urls.get(name) or venue_urls(name, v)     # --paper: feeds stay where configured
+            endpoints[name] = VenueEndpoints(ws=u.ws, rest=u.rest)
     instruments = [Instrument(i.venue, i.symbol, str(i.tick_size), str(i.lot_size),
                               category=i.category, base=i.base, quote=i.quote)
                    for i in cfg.instruments]
@@ -524,6 +560,68 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
     await r.aggregator.start()
     await r.aggregator.wait_live(30)
     log.info("books live", extra={"books": len(instruments)})
+
+
+class PreflightError(ConfigError):
+    """A venue failed the preflight (clock, key permissions, instruments): nothing was sent."""
+
+
+async def prime_from_cache(name: str, client: Any, cfg: Config, endpoint: str) -> bool:
+    """Prime ``client`` with a fresh ``[metadata]`` cache entry of ``name`` at ``endpoint``."""
+    from openclaw.app.doctor import loopback
+    from openclaw.execution.metadata import MetadataCache, from_cache
+
+    if loopback(endpoint):
+        return False
+    entry = await MetadataCache(cfg.metadata.cache_dir, cfg.metadata.max_age_s).aload(
+        name, endpoint)
+    if entry is None:
+        return False
+    from_cache(name, client, entry)
+    return True
+
+
+async def _preflight_venues(cfg: Config, r: Running, urls: dict[str, Any],
+                            source: str) -> Config:
+    """The doctor's checks on every venue, cheaply (3 time requests, 1 WebSocket ping, the
+    key endpoint; metadata from ccxt's loaded markets or the cache; balances are read by the
+    risk start), then the instruments completed from the metadata and the fees decided.
+    ``PreflightError`` lists every venue problem; ``MetadataMismatchError`` every mismatch."""
+    from openclaw.app.doctor import probe_venue
+    from openclaw.app.instruments import apply_metadata, taker_fees, unresolved
+    from openclaw.venues.registry import PROBES
+
+    errors: list[tuple[str, str]] = []
+    for name, route in r.routes.items():
+        if name in urls:
+            ws, endpoint, remote = urls[name].ws, urls[name].rest, True
+        else:
+            s = r.sims.servers[name]
+            ws, endpoint, remote = getattr(s, crypto_venue(name).sim_ws_attr), s.url, False
+        keep: dict[str, Any] = {}
+        rep = await probe_venue(name, cfg, route.client, PROBES[name].public_ws_url(ws),
+                                remote=remote, endpoint=endpoint, samples=3, ws_samples=1,
+                                balances=False, keep=keep)
+        r.preflight[name] = rep
+        if name in keep:
+            r.metadata[name] = keep[name]
+        # instrument mismatches are listed by apply_metadata below, with their paths
+        errors += [(f"venues.{name}", p) for p in rep["problems"]
+                   if not p.startswith("instruments[")]
+        log.info("preflight", extra={"venue": name, "clock_offset_ms": rep["clock_offset_ms"],
+                                     "rtt_ms": rep["rtt_ms"], "ws_rtt_ms": rep["ws_rtt_ms"],
+                                     "permissions": rep["permissions"],
+                                     "problems": rep["problems"]})
+    try:
+        cfg = apply_metadata(cfg, r.metadata, source)
+    except ConfigError as e:
+        errors += e.errors
+    errors += unresolved(cfg) if not errors else []
+    if errors:
+        raise PreflightError(source, errors)
+    r.fees = taker_fees(cfg, r.metadata)
+    log.info("taker fees", extra={"fees": r.fees})
+    return cfg
 
 
 async def _start_risk(cfg: Config, r: Running) -> None:
@@ -565,7 +663,8 @@ async def _start_triarb(cfg: Config, r: Running, slippage: float) -> None:
     from openclaw.strategies.triarb import ArbPipeline
 
     t = cfg.strategy.triarb
-    fees: dict[str, float] = {name: v.taker_fee_bps for name, v in cfg.venues.items()}
+    fees: dict[str, float] = {name: f["bps"] for name, f in r.fees.items()} or {
+        name: v.taker_fee_bps for name, v in cfg.venues.items()}
     r.pipeline = ArbPipeline(r.aggregator, r.manager, fees, min_profit_bps=t.min_profit_bps,
                              cooldown_ms=t.cooldown_ms, max_book_age_ms=t.max_book_age_ms,
                              max_start=r.max_start,  # type: ignore[arg-type]  # (venue, asset)
@@ -823,8 +922,16 @@ async def check_run_file(path: str, *, paper: bool = False, seed: int = 7) -> di
     makes before its first order (``preflight``, Ed25519 key files, instruments against the
     simulated market; IBKR: entry points and strategy sections). Raises ConfigError listing
     every problem found at that step, each with its path; returns a short description. The
-    checks read files and import modules: they run in a worker thread, off the event loop."""
-    return await asyncio.to_thread(_check_run_file, path, paper, seed)
+    checks read files and import modules: they run in a worker thread, off the event loop.
+    A crypto file's instruments are then read from the venues' metadata (``metadata`` in the
+    result: what the run will use; a contradicted hand-written value is a ConfigError)."""
+    info = await asyncio.to_thread(_check_run_file, path, paper, seed)
+    cfg = info.pop("config", None)
+    if cfg is not None:
+        from openclaw.app.doctor import config_metadata
+
+        info["metadata"] = await config_metadata(cfg, path, paper=paper, seed=seed)
+    return info
 
 
 def _check_run_file(path: str, paper: bool, seed: int) -> dict[str, Any]:
@@ -874,7 +981,7 @@ def _check_run_file(path: str, paper: bool, seed: int) -> dict[str, Any]:
     if errors:
         raise ConfigError(path, errors)
     return {"kind": "crypto", "venues": len(cfg.venues), "instruments": len(cfg.instruments),
-            "journal_synchronous": journal_synchronous(cfg, paper)}
+            "journal_synchronous": journal_synchronous(cfg, paper), "config": cfg}
 
 
 async def run_ibkr(path: str, *, paper: bool = False, seconds: float | None = None,

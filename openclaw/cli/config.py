@@ -33,6 +33,9 @@ def config_check(
         typer.echo(f"{path}: ok (IBKR: {', '.join(info['strategies'])}; "
                    f"gateway {info['gateway']})")
     else:
+        from openclaw.cli.render import print_metadata
+
+        print_metadata(info.get("metadata", {}))
         typer.echo(f"{path}: ok ({info['venues']} venues, {info['instruments']} instruments, "
                    f"journal {info['journal_synchronous']})")
 

@@ -65,6 +65,57 @@ class ConsoleStream:
         return None
 
 
+# -- doctor and config check ----------------------------------------------------------------------
+
+def _ms(d: Any) -> str:
+    if not isinstance(d, Mapping) or d.get("p50") is None:
+        return "-"
+    return f"{d['p50']:.1f} / {d['p99']:.1f}"
+
+
+def print_doctor(path: str, report: Mapping[str, Any]) -> None:
+    """``openclaw-trading doctor``'s report: one row per venue, then every problem."""
+    out = console()
+    t = Table(title=f"doctor {path}")
+    for col in ("venue", "mode", "reachable", "clock offset ms", "REST rtt p50/p99 ms",
+                "WS rtt p50/p99 ms", "trade", "withdraw", "instruments", "ok"):
+        t.add_column(col)
+    for name, v in report["venues"].items():
+        perms = v.get("permissions") or {}
+        off = v.get("clock_offset_ms")
+        t.add_row(name, str(v.get("mode", "")), "yes" if v.get("reachable") else "NO",
+                  "-" if off is None else f"{off:+.1f}", _ms(v.get("rtt_ms")),
+                  _ms(v.get("ws_rtt_ms")), str(perms.get("trade")), str(perms.get("withdraw")),
+                  "ok" if v.get("instruments_ok") else "PROBLEM",
+                  "[green]ok[/green]" if not v.get("problems") else "[red]NO[/red]")
+    out.print(t)
+    for name, v in report["venues"].items():
+        for p in v.get("problems", []):
+            out.print(f"[red]{name}[/red]: {p}", highlight=False)
+    out.print("[green]ok: ready to trade[/green]" if report["ok"]
+              else "[red]not ready: fix the problems above[/red]")
+
+
+def print_metadata(metadata: Mapping[str, Any]) -> None:
+    """The instrument metadata ``config check`` says the run will use, one row per market."""
+    out = console()
+    t = Table(title="instrument metadata")
+    for col in ("venue", "symbol", "id", "tick", "lot", "min qty", "max qty", "min notional",
+                "status", "taker fee", "from"):
+        t.add_column(col)
+    for venue, v in metadata.items():
+        for m in v.get("instruments", []):
+            fee = m.get("taker_fee")
+            t.add_row(venue, str(m["unified"]), str(m["symbol"]), str(m["tick_size"]),
+                      str(m["lot_size"]), str(m.get("min_qty") or "-"),
+                      str(m.get("max_qty") or "-"), str(m.get("min_notional") or "-"),
+                      str(m.get("status") or "-"), "-" if fee is None else str(fee),
+                      str(v.get("source", "")))
+        for p in v.get("problems", []):
+            t.add_row(venue, "", "", "", "", "", "", "", f"[red]{p}[/red]", "", "")
+    out.print(t)
+
+
 # -- run -----------------------------------------------------------------------------------------
 
 def print_run_summary(summary: dict[str, Any]) -> None:

@@ -64,9 +64,10 @@ def _redirect(api: dict[str, Any], base: str) -> dict[str, Any]:
 
 
 def make_client(venue: str, credentials: Credentials, base_url: str | None = None,
-                timeout_ms: int = 5000) -> Any:
-    """A ccxt async client for ``venue``; ``base_url`` (http://127.0.0.1:PORT) for simulators,
-    None for the real venue."""
+                timeout_ms: int = 5000, headers: dict[str, str] | None = None) -> Any:
+    """A ccxt async client for ``venue``; ``base_url`` (http://127.0.0.1:PORT for simulators,
+    a venue environment's REST host) replaces the host of every ccxt URL, None keeps ccxt's
+    production table; ``headers`` go on every request (OKX demo: ``x-simulated-trading``)."""
     import ccxt.async_support as ccxt_async
 
     spec = crypto_venue(venue)          # UnknownVenueError for a venue not in the registry
@@ -81,6 +82,8 @@ def make_client(venue: str, credentials: Credentials, base_url: str | None = Non
     }
     if credentials.password:
         config["password"] = credentials.password
+    if headers:
+        config["headers"] = dict(headers)
     # each venue's ccxt options and capability overrides (model/venues.py, docs/venues/ccxt.md)
     config["options"].update(spec.ccxt_options)
     if spec.ccxt_has:

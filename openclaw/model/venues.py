@@ -19,7 +19,12 @@ from typing import Any, Literal
 
 from openclaw.model.errors import OpenclawError
 
-__all__ = ["CRYPTO_VENUES", "VENUES", "UnknownVenueError", "VenueSpec", "crypto_venue", "venue"]
+__all__ = ["CRYPTO_VENUES", "MODES", "VENUES", "Endpoints", "UnknownModeError",
+           "UnknownVenueError", "VenueSpec", "crypto_venue", "endpoints", "venue"]
+
+#: where a crypto venue's orders go: the real venue, its test or demo environment, or the
+#: local simulators (docs/venues/<venue>.md lists each venue's URLs and sources)
+MODES: tuple[str, ...] = ("live", "testnet", "demo", "sim")
 
 
 class UnknownVenueError(OpenclawError, KeyError, ValueError):
@@ -32,6 +37,31 @@ class UnknownVenueError(OpenclawError, KeyError, ValueError):
 
     def __str__(self) -> str:           # KeyError would quote the whole message
         return self.args[0]
+
+
+class UnknownModeError(OpenclawError, ValueError):
+    """A mode a venue does not offer (Binance has no demo here): names venue, mode, offered."""
+
+    def __init__(self, venue: str, mode: str, offered: tuple[str, ...]) -> None:
+        self.venue, self.mode, self.offered = venue, mode, offered
+        super().__init__(f"{venue} has no {mode!r} environment; offered: "
+                         f"{', '.join(offered) or 'none'} (or sim)")
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """A venue's public URLs in one mode (as published by the venue, docs/venues/<v>.md).
+
+    ``ws`` is what the venue's depth feed takes (Binance and Bybit: the host, the feed adds the
+    path; OKX: the full public URL); ``ws_trade`` the trading WebSocket ("" where the
+    environment has none: the route falls back to ccxt only if ``ws_trade`` is configured);
+    ``headers`` go on every REST request (OKX demo trading: ``x-simulated-trading: 1``).
+    """
+
+    rest: str
+    ws: str
+    ws_trade: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -54,20 +84,52 @@ class VenueSpec:
     ccxt_options: Mapping[str, Any] = field(default_factory=dict)
     ccxt_has: Mapping[str, bool] = field(default_factory=dict)
     ccxt_error_sections: tuple[str, ...] = ()
+    # the account's spot taker fee through ccxt: "fetch_trading_fees" (every market at once)
+    # or "fetch_trading_fee" (one market's rate stands for all spot markets); "" none
+    ccxt_fee_call: str = ""
+    # the venue's environments: mode ("live", "testnet", "demo") -> its public URLs
+    endpoints: Mapping[str, Endpoints] = field(default_factory=dict)
 
 
 VENUES: dict[str, VenueSpec] = {v.name: v for v in (
     VenueSpec("binance", "crypto", "binance", "origClientOrderId", False, ("spot",), False,
               "ws_api", ed25519_logon=True,
               ccxt_options={"fetchCurrencies": False, "fetchMargins": False},
-              ccxt_error_sections=("spot",)),
+              ccxt_error_sections=("spot",), ccxt_fee_call="fetch_trading_fees",
+              endpoints={
+                  "live": Endpoints("https://api.binance.com", "wss://stream.binance.com:9443",
+                                    "wss://ws-api.binance.com:443/ws-api/v3"),
+                  "testnet": Endpoints("https://testnet.binance.vision",
+                                       "wss://stream.testnet.binance.vision",
+                                       "wss://ws-api.testnet.binance.vision/ws-api/v3"),
+              }),
     VenueSpec("okx", "crypto", "okx", "clOrdId", True, ("spot",), False, "ws_private",
-              ccxt_has={"fetchCurrencies": False}, sim_ws_attr="ws_url"),
+              ccxt_has={"fetchCurrencies": False}, sim_ws_attr="ws_url",
+              ccxt_fee_call="fetch_trading_fee",
+              endpoints={
+                  "live": Endpoints("https://www.okx.com", "wss://ws.okx.com:8443/ws/v5/public",
+                                    "wss://ws.okx.com:8443/ws/v5/private"),
+                  # demo trading: the same REST host with the header, the "pap" WebSocket hosts
+                  "demo": Endpoints("https://www.okx.com",
+                                    "wss://wspap.okx.com:8443/ws/v5/public",
+                                    "wss://wspap.okx.com:8443/ws/v5/private",
+                                    headers={"x-simulated-trading": "1"}),
+              }),
     VenueSpec("bybit", "crypto", "bybit", "orderLinkId", False, ("spot", "linear", "inverse"),
               True, "ws_trade", ccxt_has={"fetchCurrencies": False},
               ccxt_options={"defaultType": "spot", "enableUnifiedAccount": True,
                             "enableUnifiedMargin": False,
-                            "fetchOrder": {"acknowledged": True}}),
+                            "fetchOrder": {"acknowledged": True}},
+              ccxt_fee_call="fetch_trading_fee",   # fetchTradingFees: not for spot in ccxt
+              endpoints={
+                  "live": Endpoints("https://api.bybit.com", "wss://stream.bybit.com",
+                                    "wss://stream.bybit.com/v5/trade"),
+                  "testnet": Endpoints("https://api-testnet.bybit.com",
+                                       "wss://stream-testnet.bybit.com",
+                                       "wss://stream-testnet.bybit.com/v5/trade"),
+                  # demo trading: its own REST host; market data is production's; no trade WS
+                  "demo": Endpoints("https://api-demo.bybit.com", "wss://stream.bybit.com"),
+              }),
     VenueSpec("ibkr", "broker", None, None, False, ("stock", "fx"), False, None),
 )}
 
@@ -89,3 +151,13 @@ def crypto_venue(name: str) -> VenueSpec:
     if spec is None or spec.kind != "crypto":
         raise UnknownVenueError(name, CRYPTO_VENUES)
     return spec
+
+
+def endpoints(name: str, mode: str) -> Endpoints:
+    """The built-in URLs of crypto venue ``name`` in ``mode`` (``live``, ``testnet``,
+    ``demo``); ``UnknownVenueError`` / ``UnknownModeError`` when there are none."""
+    spec = crypto_venue(name)
+    try:
+        return spec.endpoints[mode]
+    except KeyError:
+        raise UnknownModeError(name, mode, tuple(spec.endpoints)) from None

@@ -15,6 +15,16 @@ HistoryLister = Callable[[Any, str, int], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
+class KeyPermissions:
+    """What an API key may do, as the venue's key endpoint says (preflight: a key that can
+    withdraw is refused)."""
+
+    trade: bool
+    withdraw: bool
+    ip_restricted: bool = False
+
+
+@dataclass(frozen=True)
 class VenueKit:
     """A crypto venue's implementations (the modules of ``venues/<venue>/``)."""
 
@@ -22,3 +32,6 @@ class VenueKit:
     depth: type[DepthDecoder]        # the depth decoder in C (depth.pyx), which feed.py uses
     trade_ws: type[FastRoute]        # the trading WebSocket route (execution.fast.base.FastRoute)
     history: HistoryLister           # the venue's order history, paged
+    # preflight probes (probe.py): key_permissions(ccxt client) -> KeyPermissions and
+    # public_ws_url(feed ws) -> the public WebSocket the doctor pings
+    probe: ModuleType

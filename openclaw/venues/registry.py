@@ -31,11 +31,12 @@ from openclaw.model.venues import (
 )
 from openclaw.venues import binance, bybit, okx
 from openclaw.venues.binance.trade_ws import Ed25519Key
-from openclaw.venues.kit import VenueKit
+from openclaw.venues.kit import KeyPermissions, VenueKit
 
 __all__ = [
-    "CRYPTO_VENUES", "FEEDS", "KITS", "SIM_URL_KEYS", "TRADE_WS", "VENUES", "VENUE_HISTORY",
-    "Ed25519Key", "UnknownVenueError", "VenueKit", "VenueSpec", "crypto_venue",
+    "CRYPTO_VENUES", "FEEDS", "KITS", "PROBES", "SIM_URL_KEYS", "TRADE_WS", "VENUES",
+    "VENUE_HISTORY",
+    "Ed25519Key", "KeyPermissions", "UnknownVenueError", "VenueKit", "VenueSpec", "crypto_venue",
     "fast_route_for", "make_fast_route", "replay", "venue",
 ]
 
@@ -50,6 +51,8 @@ KITS: dict[str, VenueKit] = {
 FEEDS = {name: kit.feed for name, kit in KITS.items()}
 TRADE_WS: dict[str, type[FastRoute]] = {name: kit.trade_ws for name, kit in KITS.items()}
 VENUE_HISTORY = {name: kit.history for name, kit in KITS.items()}
+#: each venue's preflight probes (probe.py: key permissions, the public WebSocket to ping)
+PROBES = {name: kit.probe for name, kit in KITS.items()}
 #: where the simulators publish each venue's trading WebSocket (``Simulators.urls[venue][key]``)
 SIM_URL_KEYS = {n: v.sim_trade_ws_key for n, v in VENUES.items() if v.sim_trade_ws_key}
 

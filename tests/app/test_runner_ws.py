@@ -221,9 +221,14 @@ def test_config_checks_of_the_ws_route() -> None:
     bad = [
         (_cfg(route="ws", ed25519_key_file="/k.pem"), "go together"),
         (_cfg(ed25519_key_file="/k.pem", ed25519_api_key_env="E"), 'route = "ws"'),
-        (_cfg(route="ws", mode="live", ws="wss://x", rest="https://x", api_key_env="K",
-              secret_env="S"), "ws_trade"),
     ]
+    # live without ws_trade: the venue's built-in trading WebSocket (model/venues.py)
+    from openclaw.app.config import venue_urls
+
+    live = parse_config(_cfg(route="ws", mode="live", ws="wss://x", rest="https://x",
+                             api_key_env="K", secret_env="S"))
+    assert venue_urls("binance", live.venues["binance"]).ws_trade == \
+        "wss://ws-api.binance.com:443/ws-api/v3"
     for data, text in bad:
         with pytest.raises(ConfigError, match=text):
             parse_config(data)

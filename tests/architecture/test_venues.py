@@ -16,6 +16,7 @@ from openclaw.venues.registry import (
     CRYPTO_VENUES,
     FEEDS,
     KITS,
+    PROBES,
     SIM_URL_KEYS,
     TRADE_WS,
     VENUE_HISTORY,
@@ -28,6 +29,7 @@ def test_service_tables_list_exactly_the_registry() -> None:
     want = set(CRYPTO_VENUES)
     for name, table in (("venues.registry KITS", KITS), ("FEEDS", FEEDS),
                         ("TRADE_WS", TRADE_WS), ("VENUE_HISTORY", VENUE_HISTORY),
+                        ("PROBES", PROBES),
                         ("SIM_URL_KEYS", SIM_URL_KEYS),
                         ("execution/venues VENUE_CLASSES", VENUE_CLASSES),
                         ("sim CRYPTO_VENUES", SIM_VENUES)):

@@ -60,6 +60,7 @@ REJECTS = {
     "min_qty": (-1013, "Filter failure: LOT_SIZE"),
     "max_qty": (-1013, "Filter failure: LOT_SIZE"),
     "min_notional": (-1013, "Filter failure: NOTIONAL"),
+    "halted": (-2010, "Market is closed."),
 }
 #: Default reply of the ``order_reject`` fault (a price-band rejection; ccxt: InvalidOrder).
 FAULT_REJECT = (-1013, "Filter failure: PERCENT_PRICE_BY_SIDE")
@@ -123,6 +124,9 @@ class BinanceTrading(TradingApi):
         r(app, "DELETE", "/api/v3/openOrders", self._h_cancel_all, private=True)
         r(app, "GET", "/api/v3/allOrders", self._h_all_orders, private=True)
         r(app, "GET", "/api/v3/myTrades", self._h_my_trades, private=True)
+        r(app, "GET", "/sapi/v1/account/apiRestrictions", self._h_api_restrictions,
+          private=True)
+        r(app, "GET", "/sapi/v1/asset/tradeFee", self._h_trade_fee, private=True)
 
     # ---- replies -----------------------------------------------------------------------
 
@@ -430,7 +434,7 @@ class BinanceTrading(TradingApi):
         base, quote = spec.symbol.split("/")
         return {
             "symbol": spec.venue_symbol,
-            "status": "TRADING",
+            "status": "HALT" if self.halted(spec) else "TRADING",
             "baseAsset": base,
             "baseAssetPrecision": 8,
             "quoteAsset": quote,
@@ -453,7 +457,7 @@ class BinanceTrading(TradingApi):
                     "filterType": "PRICE_FILTER",
                     "minPrice": f8(r.min_price),
                     "maxPrice": f8(r.max_price),
-                    "tickSize": f8(r.tick),
+                    "tickSize": f8(Decimal(self.published_tick(spec))),
                 },
                 {
                     "filterType": "LOT_SIZE",
@@ -548,6 +552,33 @@ class BinanceTrading(TradingApi):
             return self._reply(body, weight=WEIGHTS["exchangeInfo"])
 
         return await self._safe(run, request, call)
+
+    async def _h_api_restrictions(self, request: web.Request, call: Call) -> web.Response:
+        """``GET /sapi/v1/account/apiRestrictions``: what the API key may do."""
+        return self._reply({
+            "ipRestrict": self.ip_restricted,
+            "createTime": 1767225600000,
+            "enableReading": True,
+            "enableWithdrawals": self.withdraw_enabled,
+            "enableInternalTransfer": False,
+            "enableMargin": False,
+            "enableFutures": False,
+            "permitsUniversalTransfer": False,
+            "enableVanillaOptions": False,
+            "enableFixApiTrade": False,
+            "enableFixReadOnly": False,
+            "enableSpotAndMarginTrading": self.trade_enabled,
+            "enablePortfolioMarginTrading": False,
+        })
+
+    async def _h_trade_fee(self, request: web.Request, call: Call) -> web.Response:
+        """``GET /sapi/v1/asset/tradeFee[?symbol=]``: the account's fee rates per symbol."""
+        specs = self.market.instruments(self.venue, "spot")
+        want = call.params.get("symbol") or request.query.get("symbol")
+        return self._reply([
+            {"symbol": s.venue_symbol, "makerCommission": f8(self.engine.maker_fee),
+             "takerCommission": f8(self.engine.taker_fee)}
+            for s in specs if not want or s.venue_symbol == want])
 
     async def _h_account(self, request: web.Request, call: Call) -> web.Response:
         return self._reply(self.account_json(call.params), weight=WEIGHTS["account"])

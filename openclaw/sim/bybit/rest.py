@@ -50,6 +50,7 @@ REJECTS = {
     "max_qty": (170135, "Order quantity exceeded the upper limit."),
     "min_notional": (170140, "Order value exceeded lower limit."),
     "would_take": (170130, "Data sent for parameter 'timeInForce' is not valid."),
+    "halted": (170130, "Data sent for parameter 'symbol' is not valid."),
 }
 TIF = {"GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "PostOnly": "PO"}
 TIF_OUT = {"GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "PO": "PostOnly"}
@@ -95,6 +96,7 @@ class BybitTrading(TradingApi):
         r(app, "GET", "/v5/account/wallet-balance", self._h_balance, private=True)
         r(app, "GET", "/v5/account/info", self._h_account_info, private=True)
         r(app, "GET", "/v5/user/query-api", self._h_query_api, private=True)
+        r(app, "GET", "/v5/account/fee-rate", self._h_fee_rate, private=True)
         r(app, "POST", "/v5/order/create", self._h_create, private=True, order=True)
         r(app, "POST", "/v5/order/cancel", self._h_cancel, private=True)
         r(app, "POST", "/v5/order/cancel-all", self._h_cancel_all, private=True)
@@ -363,7 +365,7 @@ class BybitTrading(TradingApi):
             "baseCoin": base,
             "quoteCoin": quote,
             "innovation": "0",
-            "status": "Trading",
+            "status": "Closed" if self.halted(spec) else "Trading",
             "marginTrading": "none",
             "stTag": "0",
             "lotSizeFilter": {
@@ -374,7 +376,7 @@ class BybitTrading(TradingApi):
                 "minOrderAmt": fmt_trim(r.min_notional),
                 "maxOrderAmt": fmt_trim(r.max_notional),
             },
-            "priceFilter": {"tickSize": spec.tick},
+            "priceFilter": {"tickSize": self.published_tick(spec)},
             "riskParameters": {"priceLimitRatioX": "0.05", "priceLimitRatioY": "0.05"},
         }
 
@@ -485,12 +487,12 @@ class BybitTrading(TradingApi):
                 "id": "13770661",
                 "note": "openclaw simulator",
                 "apiKey": self.api_key,
-                "readOnly": 0,
+                "readOnly": 0 if self.trade_enabled else 1,
                 "secret": "",
                 "permissions": {
                     "ContractTrade": [],
-                    "Spot": ["SpotTrade"],
-                    "Wallet": [],
+                    "Spot": ["SpotTrade"] if self.trade_enabled else [],
+                    "Wallet": ["AccountTransfer", "Withdraw"] if self.withdraw_enabled else [],
                     "Options": [],
                     "Derivatives": [],
                     "CopyTrading": [],
@@ -499,7 +501,7 @@ class BybitTrading(TradingApi):
                     "NFT": [],
                     "Affiliate": [],
                 },
-                "ips": ["*"],
+                "ips": ["127.0.0.1"] if self.ip_restricted else ["*"],
                 "type": 1,
                 "deadlineDay": -1,
                 "expiredAt": "",
@@ -518,6 +520,19 @@ class BybitTrading(TradingApi):
                 "kycRegion": "",
             }
         )
+
+    async def _h_fee_rate(self, request: web.Request, call: Call) -> web.Response:
+        """``GET /v5/account/fee-rate?category=spot[&symbol=]``: the account's rates."""
+        p = call.params
+        if p.get("category", "spot") != "spot":
+            return self._reply({}, 10001, "params error: category only support spot here")
+        want = p.get("symbol")
+        return self._reply({"category": "spot", "list": [
+            {"symbol": s.venue_symbol, "baseCoin": s.symbol.split("/")[0],
+             "takerFeeRate": fmt_trim(self.engine.taker_fee),
+             "makerFeeRate": fmt_trim(self.engine.maker_fee)}
+            for s in self.market.instruments(self.venue, "spot")
+            if not want or s.venue_symbol == want]})
 
     async def _h_create(self, request: web.Request, call: Call) -> web.Response:
         try:

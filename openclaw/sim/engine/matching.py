@@ -285,6 +285,8 @@ class MatchingEngine:
         #: Called with an order after every change (placed, filled, cancelled), whichever
         #: route made it (REST, WebSocket API, market steps): private order pushes.
         self.listeners: list[Callable[[Order], None]] = []
+        #: venue symbols the venue has halted: every new order on them is refused
+        self.halted: set[str] = set()
 
     # ---- queries -----------------------------------------------------------------------
 
@@ -359,6 +361,8 @@ class MatchingEngine:
         """
         if side not in ("buy", "sell") or type_ not in ("limit", "market"):
             raise ValueError(f"bad side/type {side}/{type_}")
+        if spec.venue_symbol in self.halted:
+            raise OrderError("halted", f"{spec.venue_symbol} is not trading")
         r = self.rules(spec)
         book = self.market.book(spec.key)
         q = None if qty is None else to_decimal(qty)

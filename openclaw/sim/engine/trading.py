@@ -110,6 +110,9 @@ class TradingApi:
         "maker_fee",
         "time_offset_ms",
         "passive_fills",
+        "withdraw_enabled",
+        "trade_enabled",
+        "ip_restricted",
     )
     #: Engine defaults a venue may override.
     default_taker_fee: ClassVar[str] = "0.001"
@@ -139,6 +142,14 @@ class TradingApi:
         self.passphrase = passphrase
         self.time_offset_ms = int(time_offset_ms)
         self.passive_fills = bool(passive_fills)
+        # what the venue's API-key permission endpoint reports for the key (a real key that
+        # can withdraw must be refused by openclaw's preflight: ``withdraw_enabled`` tests it)
+        self.withdraw_enabled = False
+        self.trade_enabled = True
+        self.ip_restricted = False
+        # published instrument metadata changed at run time (``POST /_sim/instrument``):
+        # venue symbol -> {"status": "trading" | "halted", "tick_size": "0.1"}
+        self.instrument_overrides: dict[str, dict[str, str]] = {}
         self.account = Account(balances)
         rng = random.Random(self.market.seed * 7919 + zlib.crc32(self.venue.encode()))
         self.engine = MatchingEngine(
@@ -172,6 +183,8 @@ class TradingApi:
         app.router.add_get("/_sim/trades", self._h_trades)
         app.router.add_get("/_sim/balances", self._h_balances)
         app.router.add_post("/_sim/balances", self._h_set_balances)
+        app.router.add_get("/_sim/instrument", self._h_instruments_meta)
+        app.router.add_post("/_sim/instrument", self._h_set_instrument)
         self._add_api_routes(app)
 
     def _add_api_routes(self, app: web.Application) -> None:
@@ -212,8 +225,8 @@ class TradingApi:
             self.engine.maker_fee = to_decimal(value)
         elif key == "time_offset_ms":
             self.time_offset_ms = int(value)
-        elif key == "passive_fills":
-            self.passive_fills = bool(value)
+        elif key in ("passive_fills", "withdraw_enabled", "trade_enabled", "ip_restricted"):
+            setattr(self, key, bool(value))
         else:
             raise KeyError(key)
 
@@ -228,7 +241,52 @@ class TradingApi:
             "time_offset_ms": self.time_offset_ms,
             "passive_fills": self.passive_fills,
             "client_id_scope": self.engine.client_id_scope,
+            "withdraw_enabled": self.withdraw_enabled,
+            "trade_enabled": self.trade_enabled,
+            "ip_restricted": self.ip_restricted,
         }
+
+    # ---- published instrument metadata -------------------------------------------------
+
+    def halted(self, spec: InstrumentSpec) -> bool:
+        """The venue says the instrument does not trade (``POST /_sim/instrument``)."""
+        return self.instrument_overrides.get(spec.venue_symbol, {}).get("status") == "halted"
+
+    def published_tick(self, spec: InstrumentSpec) -> str:
+        """The tick size the metadata endpoints publish (the book keeps its own grid)."""
+        return self.instrument_overrides.get(spec.venue_symbol, {}).get("tick_size", spec.tick)
+
+    def set_instrument(self, symbol: str, status: str | None = None,
+                       tick_size: str | None = None) -> dict[str, str]:
+        """Halt or resume an instrument, or change its published tick size; orders on a halted
+        instrument are refused (reason ``halted``)."""
+        spec = self.server.resolve(symbol, "spot")
+        over = self.instrument_overrides.setdefault(spec.venue_symbol, {})
+        if status is not None:
+            if status not in ("trading", "halted"):
+                raise ValueError(f"status must be trading or halted, not {status!r}")
+            over["status"] = status
+            if status == "halted":
+                self.engine.halted.add(spec.venue_symbol)
+            else:
+                self.engine.halted.discard(spec.venue_symbol)
+        if tick_size is not None:
+            if to_decimal(tick_size) <= 0:
+                raise ValueError(f"tick_size must be positive, not {tick_size!r}")
+            over["tick_size"] = str(tick_size)
+        return dict(over)
+
+    async def _h_instruments_meta(self, request: web.Request) -> web.Response:
+        return web.json_response(self.instrument_overrides)
+
+    async def _h_set_instrument(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            got = self.set_instrument(str(body.get("symbol", "")), body.get("status"),
+                                      body.get("tick_size"))
+        except (FaultError, ValueError, TypeError, ArithmeticError) as exc:
+            return web.json_response({"ok": False, "error": str(exc)}, status=400)
+        return web.json_response({"ok": True, **got})
 
     def status(self) -> dict[str, Any]:
         """For ``GET /_sim/status``."""

@@ -64,6 +64,7 @@ REJECTS = {
     "max_qty": ("51000", "Parameter sz error"),
     "min_notional": ("51020", "Your order should meet or exceed the minimum order amount."),
     "would_take": ("51000", "Parameter ordType error"),
+    "halted": ("51001", "Instrument ID does not exist."),
 }
 
 
@@ -98,6 +99,8 @@ class OkxTrading(TradingApi):
         r(app, "GET", "/api/v5/public/instruments", self._h_instruments)
         r(app, "GET", "/api/v5/public/time", self._h_time)
         r(app, "GET", "/api/v5/account/balance", self._h_balance, private=True)
+        r(app, "GET", "/api/v5/account/config", self._h_account_config, private=True)
+        r(app, "GET", "/api/v5/account/trade-fee", self._h_trade_fee, private=True)
         r(app, "POST", "/api/v5/trade/order", self._h_place, private=True, order=True)
         r(app, "POST", "/api/v5/trade/batch-orders", self._h_place, private=True, order=True)
         r(app, "GET", "/api/v5/trade/order", self._h_get_order, private=True)
@@ -346,9 +349,9 @@ class OkxTrading(TradingApi):
             "quoteCcy": quote,
             "ruleType": "normal",
             "settleCcy": "",
-            "state": "live",
+            "state": "suspend" if self.halted(spec) else "live",
             "stk": "",
-            "tickSz": spec.tick,
+            "tickSz": self.published_tick(spec),
             "tradeQuoteCcyList": [quote],
             "uly": "",
         }
@@ -383,6 +386,33 @@ class OkxTrading(TradingApi):
             if not specs:
                 return self._error("51001", "Instrument ID does not exist.")
         return self._reply([self.instrument_json(s) for s in specs])
+
+    async def _h_account_config(self, request: web.Request, call: Call) -> web.Response:
+        """``GET /api/v5/account/config``: the account and the API key's ``perm`` / ``ip``."""
+        perm = ["read_only"] + (["trade"] if self.trade_enabled else []) + (
+            ["withdraw"] if self.withdraw_enabled else [])
+        return self._reply([{
+            "acctLv": "1", "autoLoan": False, "ctIsoMode": "automatic", "greeksType": "PA",
+            "ip": "127.0.0.1" if self.ip_restricted else "", "kycLv": "2",
+            "label": "openclaw simulator", "level": "Lv1", "levelTmp": "",
+            "liquidationGear": "-1", "mainUid": "44705892343619584",
+            "mgnIsoMode": "automatic", "opAuth": "0", "perm": ",".join(perm),
+            "posMode": "net_mode", "roleType": "0", "spotBorrowAutoRepay": False,
+            "spotOffsetType": "", "spotRoleType": "0", "spotTraderInsts": [],
+            "traderInsts": [], "type": "0", "uid": "44705892343619584"}])
+
+    async def _h_trade_fee(self, request: web.Request, call: Call) -> web.Response:
+        """``GET /api/v5/account/trade-fee?instType=SPOT``: the account's rates (OKX writes a
+        fee charged as a negative number)."""
+        q = self._query(request)
+        if q.get("instType") != "SPOT":
+            return self._error("51000", "Parameter instType error")
+        return self._reply([{
+            "category": "1", "delivery": "", "exercise": "", "instType": "SPOT",
+            "level": "Lv1", "maker": fmt_trim(-self.engine.maker_fee),
+            "taker": fmt_trim(-self.engine.taker_fee), "makerU": "", "takerU": "",
+            "makerUSDC": "", "takerUSDC": "", "ruleType": "normal",
+            "ts": str(self.now_ms()), "fiat": []}])
 
     async def _h_balance(self, request: web.Request, call: Call) -> web.Response:
         q = self._query(request)
