@@ -16,9 +16,9 @@ run = deadline(90.0)
 
 def test_a_row_fails_when_its_check_is_violated() -> None:
     # test-only entry: a rejected leg checked as if the venue had executed it
-    wrong = dataclasses.replace(by_name()["order-reject"], name="reject-checked-as-filled",
+    wrong = dataclasses.replace(by_name()["order-reject-okx"], name="reject-checked-as-filled",
                                 act=one_list("order_reject", filled_once))
-    got = run(lambda: run_catalogue([by_name()["order-reject"], wrong]))
+    got = run(lambda: run_catalogue([by_name()["order-reject-okx"], wrong]))
     right, broken = got["faults"]
     assert right.ok and right.why == []
     assert not broken.ok and not got["ok"]
@@ -35,7 +35,7 @@ def test_an_order_the_journal_never_saw_is_lost() -> None:
         await t.r.routes["okx"].client.create_order("BTC/USDT", "market", "buy", 0.01,
                                                     params={"clOrdId": cid})
 
-    fault = dataclasses.replace(by_name()["order-reject"], name="order-outside-the-journal",
+    fault = dataclasses.replace(by_name()["order-reject-okx"], name="order-outside-the-journal",
                                 act=behind_the_journals_back, alert_match="", min_alerts=0)
     row = run(lambda: run_fault(fault))
     assert not row.ok
