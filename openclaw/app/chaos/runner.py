@@ -219,7 +219,7 @@ def chaos_config(journal_path: str, route: str = "ccxt", seed: int = 7) -> Confi
 async def books_equal(t: Trial, timeout: float = 5.0) -> tuple[bool, list[str]]:
     """Pause the market, wait until every frame sent was read, then compare every client book
     with the simulator's (``GET /_sim/book``); the market resumes afterwards."""
-    r, agg = t.r, t.r.aggregator
+    agg = t.r.aggregator
     await t.control("POST", "/_sim/pause", "binance")    # one clock for every venue
     why: list[str] = []
     try:
@@ -230,7 +230,7 @@ async def books_equal(t: Trial, timeout: float = 5.0) -> tuple[bool, list[str]]:
             seen = sum(c.messages for c in agg.counters.values())
             queued = 0
             for v in VENUES:
-                queued += int((await t.control("GET", "/_sim/status", v)).get("queued", 0))
+                queued += int((await t.control("GET", "/_sim/status", v))["queued"])
             if seen == last and queued == 0:
                 break
             last = seen
@@ -252,7 +252,6 @@ async def books_equal(t: Trial, timeout: float = 5.0) -> tuple[bool, list[str]]:
     finally:
         with contextlib.suppress(Exception):
             await t.control("POST", "/_sim/resume", "binance")
-    del r
     return not why, why
 
 
