@@ -1,11 +1,11 @@
 """The ``openclaw-trading`` command line (also ``python -m openclaw``): one Typer app, one module
-per command group (``bench``, ``config``, ``ctl`` + ``alerts``, ``demo`` + ``replay``, ``doctor``,
-``ibkr`` + ``schedule``, ``mcp``,
-``run``, ``sim``); what they print is rendered by the part each belongs to (tables in
-``openclaw.latency``, ``openclaw.bench``, ``openclaw.app``) or as JSON (``--json``)."""
+per command group (``bench``, ``chaos``, ``config``, ``ctl`` + ``alerts``, ``demo`` + ``replay``,
+``doctor``, ``ibkr`` + ``schedule``, ``mcp``, ``run``, ``sim``); what they print is rendered in
+one place, ``openclaw.cli.render`` (tables, the live views, ``--json``)."""
 
 from openclaw.cli import (  # noqa: F401 - they register
     bench,
+    chaos,
     config,
     ctl,
     demo,

@@ -283,3 +283,47 @@ def print_fx(summary: dict[str, Any]) -> None:
                               if k in summary}))
     out.print(report_table(summary["latency"],
                            "FX stages (us): quote -> signal -> risk -> sent -> ack -> fill"))
+
+
+# -- chaos ---------------------------------------------------------------------------------------
+
+_CHAOS_COLUMNS = ("fault", "layer", "venue", "orders", "fills", "lost", "dup", "books",
+                  "recovery ms", "alerts", "verdict")
+
+
+def _chaos_cells(row: Any) -> list[str]:
+    rec = "-" if row.recovery_ms is None else f"{row.recovery_ms:,.1f}"
+    return [row.name, row.layer, row.venue, str(row.orders), str(row.fills), str(row.lost),
+            str(row.duplicates), "equal" if row.books_ok else "DIFFER", rec, str(row.alerts),
+            "pass" if row.ok else "FAIL"]
+
+
+def print_chaos_progress(row: Any) -> None:
+    """One line on stderr as each fault finishes (the run takes a while): the row, and why a
+    failing row failed."""
+    cells = _chaos_cells(row)
+    line = (f"{cells[-1]:4}  {row.name:28} {row.layer:11} {row.venue:8} orders {row.orders} "
+            f"fills {row.fills} lost {row.lost} dup {row.duplicates} books {cells[7]} "
+            f"recovery {cells[8]} ms alerts {row.alerts}  ({row.seconds:.1f}s)")
+    typer.echo(line, err=True)
+    for why in row.why:
+        typer.echo(f"      {why}", err=True)
+
+
+def print_chaos_table(result: Mapping[str, Any]) -> None:
+    """The catalogue's table: one row per fault, then why each failing row failed."""
+    t = Table(title="chaos: faults against the simulators")
+    for c in _CHAOS_COLUMNS:
+        t.add_column(c, justify="right" if c in ("orders", "fills", "lost", "dup",
+                                                  "recovery ms", "alerts") else "left")
+    rows = result["faults"]
+    for row in rows:
+        t.add_row(*_chaos_cells(row), style=None if row.ok else "red")
+    out = console()
+    out.print(t)
+    for row in rows:
+        for why in row.why:
+            out.print(f"{row.name}: {why}", markup=False, highlight=False)
+    failed = sum(not r.ok for r in rows)
+    out.print(f"{len(rows) - failed}/{len(rows)} faults passed" + ("" if not failed else
+                                                                    f", {failed} FAILED"))
