@@ -103,6 +103,13 @@ class OrderStream:
         self._idle.clear()
         self._wake.set()
 
+    def on_answer(self, reply: Any, orders: list[Order]) -> None:
+        """An intent was answered (``IntentServer.on_answer``): ``accepted`` or ``refused``
+        (with the reason) per leg."""
+        event = "accepted" if reply.accepted else "refused"
+        for o in orders:
+            self.emit(event, o, reason=reply.reason)
+
     def on_list(self, orders: list[Order]) -> None:
         """An order list ended (``OrderManager.after_list``): each order's fills and state."""
         for o in orders:
