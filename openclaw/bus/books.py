@@ -96,7 +96,12 @@ class BookPublisher:
         self._subs: list[Any] = []
 
     async def start(self) -> None:
-        """Answer snapshot requests of the books, start the sender and the heartbeats."""
+        """Answer snapshot requests of the books (as they are now: sequence 0), start the
+        sender and the heartbeats."""
+        for book_id in self.books:
+            nb, na = self.bookset.book(book_id).depth()
+            self._shadow[book_id] = (_levels(self.bookset, book_id, 0, nb),
+                                     _levels(self.bookset, book_id, 1, na))
         for book_id, inst in self.books.items():
             subject = snapshot_subject(self.prefix, inst.venue, inst.key)
             self._subs.append(await self.nc.subscribe(
