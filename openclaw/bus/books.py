@@ -387,7 +387,6 @@ class BookSubscriber:
         self._spawn(self._fetch(m), f"bus:snapshot:{m.snap_subject}")
 
     async def _fetch(self, m: _Mirror) -> None:
-        c = self.counters[m.venue]
         while not self._stopped:
             try:
                 reply = await self.nc.request(m.snap_subject, b"",
@@ -397,29 +396,37 @@ class BookSubscriber:
                 log.debug("snapshot of %s failed: %r", m.snap_subject, e)
                 await asyncio.sleep(self.retry_s)
                 continue
-            c.snapshots_fetched += 1
-            now = time.monotonic_ns()
-            book = self.bookset.book(m.book_id)
-            book.apply_ticks(snap.bids, snap.asks, True, snap.venue_seq, snap.exch_ts, now)
-            m.epoch, m.seq, m.upstream, m.last_rx = snap.epoch, snap.seq, snap.state, now
-            m.fetching = False
-            pending, m.pending = m.pending, []
-            gap = False
-            for msg in pending:
-                if msg.epoch != m.epoch or msg.seq <= m.seq:
-                    continue
-                if msg.seq != m.seq + 1:
-                    gap = True
-                    break
-                book.apply_ticks(msg.bids, msg.asks, False, msg.venue_seq, msg.exch_ts, now)
-                m.seq, m.upstream = msg.seq, msg.state
-            self._set_state(m)
-            if gap:
-                self._resync(m, "gap")
-                return
-            for cb in self.subscribers:
-                cb(m.book_id, now)
+            self._sync(m, snap)
             return
+
+    def apply_snapshot(self, subject: str, data: bytes) -> None:
+        """Sync the book of ``subject`` from a snapshot message (what a snapshot request
+        answers), then the deltas buffered meanwhile."""
+        self._sync(self._by_subject[subject], decode(data))
+
+    def _sync(self, m: _Mirror, snap: BookMessage) -> None:
+        self.counters[m.venue].snapshots_fetched += 1
+        now = time.monotonic_ns()
+        book = self.bookset.book(m.book_id)
+        book.apply_ticks(snap.bids, snap.asks, True, snap.venue_seq, snap.exch_ts, now)
+        m.epoch, m.seq, m.upstream, m.last_rx = snap.epoch, snap.seq, snap.state, now
+        m.fetching = False
+        pending, m.pending = m.pending, []
+        gap = False
+        for msg in pending:
+            if msg.epoch != m.epoch or msg.seq <= m.seq:
+                continue
+            if msg.seq != m.seq + 1:
+                gap = True
+                break
+            book.apply_ticks(msg.bids, msg.asks, False, msg.venue_seq, msg.exch_ts, now)
+            m.seq, m.upstream = msg.seq, msg.state
+        self._set_state(m)
+        if gap:
+            self._resync(m, "gap")
+            return
+        for cb in self.subscribers:
+            cb(m.book_id, now)
 
     async def _watch(self) -> None:
         step = max(0.01, self.stale_after_ns / 4e9)
