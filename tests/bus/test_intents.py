@@ -54,7 +54,9 @@ def test_a_retried_intent_is_one_order_list_and_its_fills_are_streamed_once(nats
                 reply = await IntentClient(nc_strat, prefix="t1").send(legs)
                 assert reply.accepted and reply.duplicate
                 assert reply.client_ids == tuple(o.client_id for o in legs)
-                await until(lambda: server.stats.duplicates >= 4, 5, "every retry seen")
+                # the patient answer was a duplicate; the timed-out tries may or may not have
+                # reached the execution role before their requester gave up: never a new list
+                assert server.stats.duplicates >= 1
                 await until(lambda: manager.stats.lists == 1 and not server.tasks, 15,
                             "the list settled")
                 assert server.stats.intents == server.stats.accepted == 1
