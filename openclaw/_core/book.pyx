@@ -461,6 +461,34 @@ cdef class OrderBook:
         n = parse_side(self.bookset, self.m, asks, 1, n)
         self.bookset.commit(self.m, n, False, seq, exch_ts, recv_ts)
 
+    def apply_ticks(self, const int64_t[:, ::1] bids, const int64_t[:, ::1] asks,
+                    bint snapshot=False, int64_t seq=0, int64_t exch_ts=0, int64_t recv_ts=0):
+        """Apply levels already in ticks/lots: two int64 arrays (k, 2) of (price ticks, size
+        lots), size 0 removes; ``snapshot`` replaces both sides (all-or-nothing, like
+        ``apply``). The bus's subscriber path (no parsing, no float)."""
+        if self.m == NULL:
+            raise CapacityError("OrderBook is not bound to a BookSet")
+        if bids.shape[1] != 2 or asks.shape[1] != 2:
+            raise LevelFormatError("levels", (bids.shape[1], asks.shape[1]),
+                                   "expected int64 arrays of shape (k, 2)")
+        cdef Py_ssize_t nb = bids.shape[0], na = asks.shape[0], i, pos = 0
+        self.bookset.reserve(nb + na)
+        for i in range(nb + na):
+            if i < nb:
+                self.bookset.s_px[pos] = bids[i, 0]
+                self.bookset.s_qty[pos] = bids[i, 1]
+                self.bookset.s_side[pos] = 0
+            else:
+                self.bookset.s_px[pos] = asks[i - nb, 0]
+                self.bookset.s_qty[pos] = asks[i - nb, 1]
+                self.bookset.s_side[pos] = 1
+            if self.bookset.s_px[pos] <= 0 or self.bookset.s_qty[pos] < 0:
+                raise PriceParseError("level", (self.bookset.s_px[pos],
+                                                self.bookset.s_qty[pos]),
+                                      "ticks must be > 0 and lots >= 0")
+            pos += 1
+        self.bookset.commit(self.m, pos, snapshot, seq, exch_ts, recv_ts)
+
     def set_level(self, int side, price, size, int64_t seq=0, int64_t exch_ts=0,
                   int64_t recv_ts=0):
         """Set one level (side 0 = bid, 1 = ask); size 0 deletes."""

@@ -324,6 +324,18 @@ class IbkrConfig(_Model):
         return self
 
 
+class BusConfig(_Model):
+    """``[bus]``: the NATS server the roles share (docs/bus.md); absent: one process, no bus."""
+
+    url: str = Field(pattern=r"^(nats|tls)://")
+    prefix: str = Field("oc", pattern=r"^[A-Za-z0-9_-]+$")     # first subject token
+    stream: str = Field("OC_ORDERS", pattern=r"^[A-Za-z0-9_-]+$")  # the JetStream stream
+    heartbeat_ms: int = Field(250, ge=10, le=60_000)
+    snapshot_timeout_ms: int = Field(1000, ge=10, le=60_000)
+    intent_timeout_ms: int = Field(1000, ge=1, le=60_000)
+    intent_retries: int = Field(3, ge=0, le=100)
+
+
 class ControlConfig(_Model):
     """The control API of a running engine (openclaw/control): loopback HTTP, bearer token.
 
@@ -401,6 +413,7 @@ class Config(_Model):
     reconcile: ReconcileConfig = ReconcileConfig()
     control: ControlConfig = ControlConfig()
     metadata: MetadataConfig = MetadataConfig()
+    bus: BusConfig | None = None        # roles across processes (run --role); docs/bus.md
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:

@@ -26,6 +26,8 @@ loads them:
     ``_start_tws_sim`` (an IBKR file without ``port``), ``_start_fake_telegram`` (Telegram
     alerts of an all-simulated run without credentials) and ``check_run_file`` (``openclaw
     config check`` reads the simulated market's tick and lot sizes, as the run checks them);
+  * ``openclaw/app/roles.py``: ``_own_feeds`` (the bus's feed role without an execution role
+    in its process, ``mode = "sim"`` venues: its own simulators, as ``start_system`` does);
   * ``openclaw/cli/sim.py``, ``openclaw/cli/ibkr.py``: ``openclaw-trading sim``
     (``openclaw.sim.__main__``: serves the simulators) and ``openclaw-trading ibkr ...``
     without ``--port`` (``openclaw.sim.tws``, in-process);

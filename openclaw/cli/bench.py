@@ -134,6 +134,18 @@ def bench_orders(
         raise typer.Exit(code=3)
 
 
+@bench_app.command("bus")
+def bench_bus(
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    quick: bool = typer.Option(False, "--quick", help="Fewer messages per case."),
+    url: str | None = typer.Option(None, "--url", help="A nats:// server (default: start one)."),
+) -> None:
+    """The bus on loopback: book hop, throughput (1 and 2 subscribers), intent, JetStream ack."""
+    from openclaw.bench.bus import run_bus_bench
+
+    run_bus_bench(url=url, quick=quick, json_out=json_out)
+
+
 @bench_app.command("feed")
 def bench_feed(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),

@@ -22,19 +22,24 @@ def run_cmd(
     drain: float = typer.Option(
         10.0, "--drain", help="Seconds in-flight order lists get at shutdown."
     ),
+    role: list[str] | None = typer.Option(  # noqa: B008
+        None, "--role", help="feed, strategy, execution or observer (repeatable); needs the bus "
+        "section of the file (docs/bus.md). Without it: the single process."
+    ),
 ) -> None:
     """Start what the config names (feeds, strategies, execution, alerts) until SIGINT/SIGTERM."""
     if log_format not in ("json", "human"):
         typer.echo(f"error: --log-format must be json or human, not {log_format!r}", err=True)
         raise typer.Exit(code=2)
     code = run_file(str(path), paper=paper, log_format=log_format, seconds=seconds, seed=seed,
-                    drain_timeout=drain)
+                    drain_timeout=drain, roles=role or None)
     if code:
         raise typer.Exit(code=code)
 
 
 def run_file(path: str, *, paper: bool = False, log_format: str = "human",
-             seconds: float | None = None, seed: int = 7, drain_timeout: float = 10.0) -> int:
+             seconds: float | None = None, seed: int = 7, drain_timeout: float = 10.0,
+             roles: list[str] | None = None) -> int:
     """``openclaw-trading run``: returns the exit code (0 ok, 1 run problems, 2 bad
     configuration). A terminal gets a live status line above the log; the summary is JSON with
     ``--log-format json``, tables otherwise."""
@@ -72,6 +77,18 @@ def run_file(path: str, *, paper: bool = False, log_format: str = "human",
         return 2
     loop_name = install_event_loop_policy()
     log.info("starting", extra={"config": str(path), "loop": loop_name})
+    if roles:                          # roles across processes on the bus (docs/bus.md)
+        from openclaw.app.roles import run_roles
+
+        try:
+            summary = asyncio.run(run_roles(cfg, roles, paper=paper, seconds=seconds,
+                                            source=str(path), seed=seed,
+                                            drain_timeout=drain_timeout))
+        except ConfigError as e:
+            print(str(e), file=sys.stderr)
+            return 2
+        print(json_text(summary))
+        return 0 if summary["ok"] else 1
     live = None
     status = None
     if log_format == "human" and sys.stderr.isatty():

@@ -27,7 +27,7 @@ LAYERS: dict[str, int] = {
     "model": 1,
     # services
     "feeds": 2, "execution": 2, "risk": 2, "journal": 2, "alerts": 2, "latency": 2,
-    "schedule": 2, "logs": 2,
+    "schedule": 2, "logs": 2, "bus": 2,
     # venues: one folder per venue (its feed, trading route, history; IBKR's session, pacing)
     "venues": 3,
     "strategies": 4,
