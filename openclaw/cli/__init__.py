@@ -1,9 +1,11 @@
 """The ``openclaw-trading`` command line (also ``python -m openclaw``): one Typer app, one module
-per command group (``bench``, ``chaos``, ``config``, ``ctl`` + ``alerts``, ``demo`` + ``replay``,
-``doctor``, ``ibkr`` + ``schedule``, ``mcp``, ``run``, ``sim``); what they print is rendered in
-one place, ``openclaw.cli.render`` (tables, the live views, ``--json``)."""
+per command group (``agent-setup``, ``bench``, ``chaos``, ``config``, ``ctl`` + ``alerts``,
+``demo`` + ``replay``, ``doctor``, ``ibkr`` + ``schedule``, ``mcp``, ``report``, ``run``,
+``sim``); what they print is rendered in one place, ``openclaw.cli.render`` (tables, the live
+views, ``--json``)."""
 
 from openclaw.cli import (  # noqa: F401 - they register
+    agent_setup,
     bench,
     chaos,
     config,
@@ -12,6 +14,7 @@ from openclaw.cli import (  # noqa: F401 - they register
     doctor,
     ibkr,
     mcp_cmd,
+    report,
     run,
     sim,
 )

@@ -327,3 +327,40 @@ def print_chaos_table(result: Mapping[str, Any]) -> None:
     failed = sum(not r.ok for r in rows)
     out.print(f"{len(rows) - failed}/{len(rows)} faults passed" + ("" if not failed else
                                                                     f", {failed} FAILED"))
+
+
+# -- report --------------------------------------------------------------------------------------
+
+def print_report(report: dict[str, Any]) -> None:
+    """``openclaw-trading report`` without ``--json``: one row per arbitrage, then the totals."""
+    out = console()
+    arbs = Table(title=f"arbitrages in {report['journal']} (detected edge: "
+                       f"{'recorded' if report['edge_recorded'] else 'not recorded'})")
+    for col in ("id", "outcome", "legs", "fill ratio", "P&L", "unwind cost"):
+        arbs.add_column(col, justify="right" if col in ("id", "fill ratio") else "left")
+    for a in report["arbitrages"]:
+        legs = ", ".join(f"{g['venue']} {g['symbol']} {g['side']} {g['filled_qty']}/{g['qty']}"
+                         for g in a["legs"])
+        cost = a["unwind"]["cost"] if a["unwind"] else {}
+        arbs.add_row(str(a["id"]), a["outcome"], legs, f"{a['fill_ratio']:.2f}",
+                     _assets(a["pnl"]), _assets(cost) or "-")
+    out.print(arbs)
+    t = report["totals"]
+    counts = {k: t[k] for k in ("arbitrages", "filled", "incomplete", "not_filled", "open",
+                                "unwinds", "orders", "fills", "legs", "legs_filled")}
+    for k in ("fill_rate", "leg_fill_rate"):
+        counts[k] = "-" if t[k] is None else f"{t[k]:.1%}"
+    out.print(kv_table("totals", counts))
+    table = Table(title="per asset (fills and fees)")
+    for col in ("asset", "P&L", "fees", "unwind cost"):
+        table.add_column(col, justify="left" if col == "asset" else "right")
+    for asset in sorted(set(t["pnl"]) | set(t["fees"]) | set(t["unwind_cost"])):
+        table.add_row(asset, t["pnl"].get(asset, "0"), t["fees"].get(asset, "0"),
+                      t["unwind_cost"].get(asset, "0"))
+    out.print(table)
+    if not report["edge_recorded"]:
+        out.print(f"detected edge: {report['edge_note']}")
+
+
+def _assets(amounts: Mapping[str, str]) -> str:
+    return " ".join(f"{v} {k}" for k, v in amounts.items())

@@ -2,8 +2,9 @@
 module ``openclaw/X/y.py``, in ``tests/X/`` or ``tests/X/y/``), so "where are the tests of this"
 and "where does this new test go" have one answer. Not mirrored: the shared harness
 (``support/``), the plain-Python references (``reference/``), recorded data (``data/``),
-these rules (``architecture/``) and the agent skills of the repository's ``skills/``
-(``skills/``: they mirror that folder, not the package).
+these rules (``architecture/``), the agent skills of the repository's ``skills/`` and the
+deployment files of its ``deploy/`` (``skills/``, ``deploy/``: they mirror those folders, not the
+package).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from support.paths import ROOT, TESTS
 PACKAGE = ROOT / "openclaw"
 
 #: tests/<name>: the shared harness, the plain-Python references, recorded data, these rules
-NOT_MIRRORED = {"support", "reference", "data", "architecture", "skills"}
+NOT_MIRRORED = {"support", "reference", "data", "architecture", "skills", "deploy"}
 SKIPPED = {"__pycache__", ".hypothesis", ".pytest_cache", ".benchmarks"}
 
 
