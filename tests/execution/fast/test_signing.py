@@ -144,7 +144,7 @@ def test_secrets_stay_out_of_reprs_and_bad_input_is_refused() -> None:
 
 
 def test_route_choice_comes_from_the_config() -> None:
-    from openclaw.app.config import ConfigError, parse_config
+    from openclaw.app.config import ConfigError, parse_config, venue_urls
     from openclaw.venues.registry import fast_route_for
 
     inst = [{"venue": v, "symbol": s, "base": "BTC", "quote": "USDT", "tick_size": "0.01",
@@ -156,8 +156,13 @@ def test_route_choice_comes_from_the_config() -> None:
     assert fast_route_for("okx", cfg.venues["okx"], SIM, sim_urls=urls) is None   # ccxt
     live = {"mode": "live", "ws": "wss://x", "rest": "https://x", "api_key_env": "K",
             "secret_env": "S", "route": "ws"}
-    with pytest.raises(ConfigError, match="ws_trade"):
-        parse_config({"venues": {"binance": live}, "instruments": inst[:1]})
+    # a live venue without ws_trade takes its built-in trading WebSocket (model/venues.py):
+    # the run resolves the URLs first (venue_urls); the route never guesses one itself
+    cfg = parse_config({"venues": {"binance": live}, "instruments": inst[:1]})
+    assert venue_urls("binance", cfg.venues["binance"]).ws_trade == (
+        "wss://ws-api.binance.com:443/ws-api/v3")
+    with pytest.raises(ValueError, match="needs ws_trade"):
+        fast_route_for("binance", cfg.venues["binance"], SIM)
     cfg = parse_config({"venues": {"binance": {**live, "ws_trade": "wss://t/ws-api/v3"}},
                         "instruments": inst[:1]})
     assert fast_route_for("binance", cfg.venues["binance"], SIM).url == "wss://t/ws-api/v3"
