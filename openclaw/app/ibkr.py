@@ -30,6 +30,7 @@ from openclaw.execution.manager import OrderManager
 from openclaw.journal import ClaimOutcome, Journal, RunStatus
 from openclaw.model.errors import OpenclawError
 from openclaw.model.orders import Order, OrderStatus
+from openclaw.risk.quotes import QuoteListRisk
 from openclaw.schedule import run_order_prefix
 from openclaw.strategies.momentum import (
     AccountSnapshot,
@@ -369,7 +370,7 @@ async def run_fx(
     to_session = {p: p.replace("/", ".") for p in cfg.pairs}
     to_scalper = {v: k for k, v in to_session.items()}
     orders: dict[str, Order] = {}
-    pending: set[asyncio.Future[Order]] = set()
+    pending: set[asyncio.Future[Any]] = set()
     errors: list[str] = []
 
     def on_event(order: Order, ev: Any) -> None:
@@ -383,10 +384,13 @@ async def run_fx(
             scalper.on_fill(order.client_id, int(ev.fill.qty), ev.fill.price)
 
     session.add_listener(on_event)
+    # the one order path: the scalper checked each intent (C, committed); the manager journals
+    # and writes it from the quote's call and tells the risk engine the outcome once
+    manager = OrderManager(IbkrRoute(session), risk=QuoteListRisk(risk, symbols=to_scalper))
 
     loop = asyncio.get_running_loop()
 
-    def finished(intent: Any, fut: asyncio.Future[Order]) -> None:
+    def finished(intent: Any, fut: asyncio.Future[Any]) -> None:
         if not fut.cancelled() and fut.exception() is not None:
             errors.append(f"{intent.client_id}: {fut.exception()!r}")
         scalper.on_done(intent.client_id)
@@ -399,10 +403,11 @@ async def run_fx(
                       Decimal(intent.qty), intent.limit_price, intent.event, 0)
         orders[order.client_id] = order
         try:
-            done = session.submit_nowait(
-                order, on_sent=lambda ns, it=intent: scalper.mark_sent(it, ns))
+            done = manager.send_now(
+                [order], on_sent=lambda ns, it=intent: scalper.mark_sent(it, ns))
         except OpenclawError as e:  # counted and reported; the pair may trade again
             errors.append(f"{intent.client_id}: {e}")
+            risk.on_close(intent.client_id)      # never sent: its reservation is released
             scalper.on_done(intent.client_id)
             return
         pending.add(done)
@@ -447,6 +452,12 @@ async def run_fx(
         "denied": dict(scalper.denied),
         "position": {p: scalper.position[i] for i, p in enumerate(cfg.pairs)},
         "errors": errors,
+        "order_manager": {"lists": manager.stats.lists, "orders": manager.stats.orders,
+                          "filled_legs": manager.stats.filled_legs,
+                          "errors": manager.stats.errors},
+        # the risk engine's positions, moved only by the order manager's outcomes: equal to
+        # the scalper's own count of its fills when every fill was applied exactly once
+        "risk_position": {p: int(risk.position(p)) for p in cfg.pairs},
         "latency": plain(latency_report(scalper.clock)),
     })
     return summary

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,8 @@ import numpy as np
 
 from openclaw.feeds.bar_cache import BarCache, CachedBars, CloseMatrix, DailyBars
 from openclaw.latency import stage_durations, summarize
-from openclaw.risk.quotes import QuoteRisk, fx_limits
+from openclaw.model.orders import Order, OrderType
+from openclaw.risk.quotes import QuoteListRisk, QuoteRisk, fx_limits
 from openclaw.strategies.fx import FxIntent, FxScalper, FxScalperConfig
 from openclaw.strategies.momentum import AccountSnapshot, MomentumConfig, plan_from_closes
 
@@ -121,6 +123,15 @@ def ou_mids(n: int, seed: int = 9) -> list[float]:
     return out
 
 
+def _filled(it: FxIntent) -> Order:
+    """The intent's order, filled at its limit (the outcome the session would report)."""
+    o = Order(it.client_id, "ibkr", it.pair.replace("/", "."), it.side, OrderType.LIMIT,
+              Decimal(it.qty), it.limit_price, it.event, 0)
+    o.mark_sent()
+    o.fill(f"f-{it.client_id}", Decimal(it.qty), it.limit_price)
+    return o
+
+
 def run_fx_bench(quotes: int = 50_000) -> dict[str, Any]:
     """Quote -> order handed to the socket (stage clock), and the cost of a quiet quote."""
     cfg = FxScalperConfig(window=120, entry_z=2.0, exit_z=0.5)
@@ -137,6 +148,8 @@ def run_fx_bench(quotes: int = 50_000) -> dict[str, Any]:
         a_sock.send(msg)
 
     s = FxScalper(cfg, risk=risk, sender=send)
+    # what the order manager tells the engine, untimed
+    outcome = QuoteListRisk(risk, symbols={p.replace("/", "."): p for p in cfg.pairs})
     mids = ou_mids(quotes)
     quiet: list[int] = []
     gc.collect()
@@ -152,6 +165,7 @@ def run_fx_bench(quotes: int = 50_000) -> dict[str, Any]:
             # the session's side, untimed: ack and fill come back, the socket is drained
             s.on_ack(it.client_id)
             s.on_fill(it.client_id, it.qty, it.limit_price)
+            outcome.on_result([_filled(it)])
             drained += b_sock.recv(4096)
     finally:
         gc.enable()

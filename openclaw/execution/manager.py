@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from openclaw._core.stageclock import StageClock
 from openclaw.model.client_ids import ClientIdFactory
@@ -50,6 +50,15 @@ class OrderRoute(Protocol):
                         wait_tokens: bool = False) -> None: ...
 
     async def reconcile_unknown(self, orders: list[Order]) -> None: ...
+
+
+@runtime_checkable
+class SyncRoute(Protocol):
+    """A route that journals and writes orders from the calling function (no await): the
+    returned future completes when every order is final."""
+
+    def send_now(self, orders: list[Order], *,
+                 on_sent: Callable[[int], None] | None = None) -> asyncio.Future[Any]: ...
 
 
 class PreTradeRisk(Protocol):
@@ -211,6 +220,44 @@ class OrderManager:
         self.clock.mark(event, SUBMIT)
         await self._execute(event, orders, 0, unwind=False, rearm=False)
         return orders
+
+    def send_now(self, orders: list[Order], *,
+                 on_sent: Callable[[int], None] | None = None) -> asyncio.Future[Any]:
+        """For routes that write synchronously (``SyncRoute``: the IBKR session): ``orders``
+        passed the strategy's hot-path check and are journaled and written from this call,
+        no task, no loop turn; the returned future completes when every order is final, and
+        the outcome (risk told once, alerts) is handled then. Raises ``ManagerClosed`` when
+        draining or halted; an error of the route's write propagates (nothing counted)."""
+        if not self.accepting:
+            raise ManagerClosed(f"no new orders: {self.halted or 'draining'}")
+        route = self.route
+        if not isinstance(route, SyncRoute):
+            raise TypeError(f"{type(route).__name__} has no synchronous send_now")
+        fut = route.send_now(orders, on_sent=on_sent)
+        self.in_flight += 1
+        stats = self.stats
+        stats.lists += 1
+        stats.orders += len(orders)
+        self.orders.extend(orders)
+        fut.add_done_callback(partial(self._sent_now_done, orders))
+        return fut
+
+    def _sent_now_done(self, orders: list[Order], fut: asyncio.Future[Any]) -> None:
+        self.in_flight -= 1
+        try:
+            exc = None if fut.cancelled() else fut.exception()
+            if exc is not None:
+                self.stats.errors += 1
+                log.error("order list %s failed: %r", orders[0].opportunity_id, exc)
+                for o in orders:
+                    if o.status is OrderStatus.NEW:      # never journaled, never sent
+                        o.reject(f"not sent: {type(exc).__name__}: {str(exc)[:200]}")
+            self._settle(orders, False)
+        finally:
+            for fn in self.after_list:
+                fn(orders)
+            if self.reconciler is not None:
+                self.reconciler.request({o.venue for o in orders})
 
     async def drain(self, timeout: float = 10.0) -> list[asyncio.Task[None]]:
         """No new list; wait up to ``timeout`` for those in flight; returns the ones still

@@ -308,8 +308,11 @@ class QuoteListRisk:
     list's outcome applied once: fills at their average price on the tick grid, final orders
     closed."""
 
-    def __init__(self, risk: QuoteRisk) -> None:
+    def __init__(self, risk: QuoteRisk, symbols: Mapping[str, str] | None = None) -> None:
+        """``symbols``: the engine's symbol of an order's symbol when they differ (the IBKR
+        session's ``EUR.USD`` is the engine's ``EUR/USD``)."""
         self.risk = risk
+        self.symbols = dict(symbols or {})
 
     def check(self, orders: list[Order], now_ns: int = 0) -> str | None:
         """None when every order passes (all committed), else the first refusal's reason."""
@@ -318,7 +321,8 @@ class QuoteListRisk:
             if o.price is None:
                 reason = "INVALID_ORDER"          # the quote engine checks limit orders only
             else:
-                v = self.risk.check(o.symbol, o.side, o.qty, o.price, o.client_id, now_ns)
+                sym = self.symbols.get(o.symbol, o.symbol)
+                v = self.risk.check(sym, o.side, o.qty, o.price, o.client_id, now_ns)
                 if v.passed:
                     passed.append(o.client_id)
                     continue
@@ -333,8 +337,9 @@ class QuoteListRisk:
         risk = self.risk
         for o in orders:
             if o.filled_qty > 0 and o.avg_price is not None:
-                risk.on_fill(o.symbol, o.side, o.filled_qty,
-                             round_to_tick(o.avg_price, risk.tick_size(o.symbol),
+                sym = self.symbols.get(o.symbol, o.symbol)
+                risk.on_fill(sym, o.side, o.filled_qty,
+                             round_to_tick(o.avg_price, risk.tick_size(sym),
                                            up=o.side is Side.BUY), o.client_id)
             if o.is_final:
                 risk.on_close(o.client_id)

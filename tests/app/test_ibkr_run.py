@@ -65,6 +65,11 @@ def test_fx_run_on_the_simulator(tmp_path: Path) -> None:
     assert r["open_orders"] == [] and r["journal_consistent"] is True
     assert {"signal", "risk", "sent", "ack", "fill"} <= set(r["latency"]["stages"])
     assert r["latency"]["stages"]["sent"]["count"] == r["orders"]
+    # every order went the order manager's path, and its outcomes moved the risk engine once
+    for w in (w for w in r["windows"] if w.get("traded")):
+        om = w["order_manager"]
+        assert om["orders"] == w["orders"] == om["lists"] and om["errors"] == 0, w
+        assert w["risk_position"] == w["position"], (w["risk_position"], w["position"])
     assert "ibkr gateway closed" in p.stderr  # logged through the runner's logging
 
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from openclaw.latency import latency_report
-from openclaw.risk.quotes import QuoteRisk, fx_limits
+from openclaw.model.orders import Order, OrderType
+from openclaw.risk.quotes import QuoteListRisk, QuoteRisk, fx_limits
 from openclaw.strategies.fx import (
     LONDON,
     NEW_YORK,
@@ -133,7 +134,20 @@ def _ou(n: int, seed: int = 1) -> list[float]:
     return out
 
 
+def _filled(it: FxIntent) -> Order:
+    """The intent's order as the session reports it filled at its limit."""
+    o = Order(it.client_id, "ibkr", it.pair, it.side, OrderType.LIMIT, Decimal(it.qty),
+              it.limit_price, it.event, 0)
+    o.mark_sent()
+    o.fill(f"f-{it.client_id}", Decimal(it.qty), it.limit_price)
+    return o
+
+
 def _feed(s: FxScalper, mids: list[float], start: datetime, fill: bool = True) -> list[FxIntent]:
+    """Quotes through the scalper; with ``fill`` each order fills at once, the session's
+    callbacks reach the scalper and the order manager's outcome reaches the risk engine."""
+    assert s.risk is not None
+    outcome = QuoteListRisk(s.risk)
     got = []
     t0 = ns(start)
     for k, m in enumerate(mids):
@@ -144,6 +158,7 @@ def _feed(s: FxScalper, mids: list[float], start: datetime, fill: bool = True) -
             s.on_ack(it.client_id)
             if fill:
                 s.on_fill(it.client_id, it.qty, it.limit_price)
+                outcome.on_result([_filled(it)])
     return got
 
 
@@ -218,6 +233,8 @@ def test_one_order_in_flight_per_pair_and_fill_checks() -> None:
     s.on_done(it.client_id)  # canceled with 4000 filled
     assert s.pending == [None, None] and s.in_flight() == []
     assert abs(s.position[0]) == 4_000
+    # the scalper never moves the risk engine: that is the order manager's outcome, once
+    assert s.risk is not None and s.risk.position("EUR/USD") == 0
     with pytest.raises(FxScalperError):
         FxScalper(FxScalperConfig(entry_z=1.0, exit_z=1.0))
 

@@ -16,6 +16,13 @@ Signal. Per pair, the mid of each quote goes into a preallocated numpy ring buff
 flight at a time. Orders are marketable limits (buy at the ask rounded up to the price
 increment, sell at the bid rounded down).
 
+Risk. Each intent is checked in C before it exists (``QuoteRisk.check_fast``: the hot path's
+integer check, committed in the engine); the order manager (execution/manager.py, through
+``OrderManager.send_now``) journals and writes it and tells the engine the outcome once, when
+the order is final (``QuoteListRisk.on_result``). The scalper decides and keeps its own
+position and one-order-per-pair state from the session's callbacks; it never updates the
+risk engine.
+
 Stages (``StageClock``): quote (socket receive, given by the caller), signal, risk, sent (the
 order handed to the session's socket write), ack and fill (stamped through ``on_ack`` /
 ``on_fill`` by the session). Every quote opens an event; quotes without a signal stop there.
@@ -233,8 +240,9 @@ class FxScalper:
     """``on_quote`` -> ``FxIntent`` or None; fills and acks come back through the callbacks.
 
     ``risk``: a ``QuoteRisk`` over the pairs (default: ``fx_limits(pairs)``; the owner sets the
-    balances from the account). ``sender``: called synchronously with each passing intent (the
-    session's order write); without one the caller sends and calls ``mark_sent``.
+    balances from the account; the order manager applies the outcomes). ``sender``: called
+    synchronously with each passing intent (the order manager's write); without one the caller
+    sends and calls ``mark_sent``.
     """
 
     config: FxScalperConfig = field(default_factory=lambda: FxScalperConfig())
@@ -364,7 +372,8 @@ class FxScalper:
 
     def on_fill(self, client_id: str, qty: int, price: Decimal | float | str,
                 ts_ns: int = 0) -> None:
-        """A fill of ``qty`` units: moves the position, the risk engine, and stamps FILL."""
+        """A fill of ``qty`` units: moves the strategy's position and stamps FILL (the risk
+        engine is told by the order manager, once, when the order is final)."""
         it = self._by_id.get(client_id)
         if it is None:
             log.warning("fill for unknown FX order %s", client_id)
@@ -374,9 +383,6 @@ class FxScalper:
         it.filled += qty
         p = self._pair[it.pair]
         self.position[p] += qty if it.side is Side.BUY else -qty
-        assert self.risk is not None
-        self.risk.on_fill(it.pair, it.side, qty, _on_grid(price, self.config.tick_size),
-                          client_id)
         self.clock.mark(it.event, FILL, ts_ns)
         if it.filled == it.qty:
             self._release(it)
@@ -392,14 +398,7 @@ class FxScalper:
         if self.pending[p] is it:
             self.pending[p] = None
         self._by_id.pop(it.client_id, None)
-        assert self.risk is not None
-        self.risk.on_close(it.client_id)
 
     def in_flight(self) -> list[FxIntent]:
         """Orders sent and not final yet."""
         return list(self._by_id.values())
-
-
-def _on_grid(price: Decimal | float | str, tick: Decimal) -> Decimal:
-    return (Decimal(str(price)) / tick).to_integral_value() * tick
-

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from openclaw.model.orders import Order
 from openclaw.venues.ibkr.session import IbkrError, IbkrSession
@@ -51,6 +52,18 @@ class IbkrRoute:
                 self.session.cancel(order)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(done), 10.0)
+
+    def send_now(self, orders: list[Order], *,
+                 on_sent: Callable[[int], None] | None = None) -> asyncio.Future[Any]:
+        """Journal and write every order from this call (``IbkrSession.submit_nowait``: the
+        journal commit, then ``placeOrder`` on the session's socket); the future completes
+        when all are final (a failed journal write fails it). ``on_sent(ns)``: each order's
+        socket write."""
+        futs = [self.session.submit_nowait(o, on_sent=on_sent) for o in orders]
+        self.sent.extend(o.client_id for o in orders)
+        if len(futs) == 1:
+            return futs[0]
+        return asyncio.gather(*futs)
 
     async def reconcile_unknown(self, orders: list[Order]) -> None:
         """Nothing to query here: the session follows its orders itself (resync by execId)."""
