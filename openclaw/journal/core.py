@@ -397,6 +397,16 @@ class Journal(RunJournal, ControlJournal):
         if ilog is not None:
             ilog.release(slot)
 
+    async def prepare_ids(self, client_id: str) -> bool:
+        """Check the id prefix (the ``ClientIdFactory`` session, 11 chars) of ``client_id``
+        against SQLite now, so that the first list with it already goes through the intent
+        log; True if lists with that prefix may use it. Call at start-up."""
+        pre = client_id[:11]
+        if pre not in self._prefix_ok:
+            self._check_prefix(pre)
+        await self._submit(_noop)
+        return self._prefix_ok.get(pre, False)
+
     def _check_prefix(self, prefix: str) -> None:
         """Learn (on the writer thread) which ids with ``prefix`` SQLite holds; until then
         lists with that prefix go SQLite-first. Over 10,000 ids: never through the log."""
