@@ -379,8 +379,10 @@ class Journal(RunJournal, ControlJournal):
         self._intent_writes += 1
         for o in orders:
             seen.add(o.client_id)
-        # the rows follow at the end of this loop callback (no writer wake-up before the send)
-        rfut = self._submit(lambda conn: insert_new(conn, rows))
+        # the rows go to the writer one loop turn later than other calls: after the legs'
+        # first steps (the sends) have run, so the writer thread's INSERTs do not compete
+        # with them for the GIL
+        rfut = self._submit(lambda conn: insert_new(conn, rows), late=True)
         rfut.add_done_callback(lambda f, slot=slot: self._rows_written(f, slot))
         fut.set_result(None)
         return fut
@@ -728,7 +730,7 @@ class Journal(RunJournal, ControlJournal):
             raise JournalClosedError(f"{self._path.name}: {why}")
 
     def _submit(
-        self, fn: Callable[[sqlite3.Connection], T], *, now: bool = False
+        self, fn: Callable[[sqlite3.Connection], T], *, now: bool = False, late: bool = False
     ) -> asyncio.Future[T]:
         """Queue ``fn`` for the writer: at the end of this loop callback, or at once (``now``,
         the send path, or a call from another thread); call order is kept either way."""
@@ -744,7 +746,10 @@ class Journal(RunJournal, ControlJournal):
             self._flush()
         elif not self._flush_scheduled:
             self._flush_scheduled = True
-            loop.call_soon(self._flush)
+            if late:  # two loop turns: after the callbacks the caller schedules now
+                loop.call_soon(loop.call_soon, self._flush)
+            else:
+                loop.call_soon(self._flush)
         return fut
 
     def _flush(self) -> None:
