@@ -105,6 +105,8 @@ class IntentLog:
         self.slots = slots
         self.fsync = fsync
         self._mm = mmap.mmap(fd, RECORD_SIZE * (1 + slots))
+        for off in range(0, RECORD_SIZE * (1 + slots), mmap.PAGESIZE):
+            self._mm[off] = self._mm[off]  # write-fault every page now, not on the send path
         self._live = bytearray(slots)  # 1: the slot holds a record not yet released
         self._head = 0
         self._seq = 1
