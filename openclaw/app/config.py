@@ -245,11 +245,14 @@ class JournalConfig(_Model):
     survives ``kill -9`` of the process, but an OS crash or power cut may lose the last commits;
     the send path commits inline, ~0.1 ms). Unset: ``FULL`` when any order goes to a live
     venue, ``NORMAL`` when every order goes to the simulators (all venues ``sim`` or
-    ``--paper``); see ``journal_synchronous``.
+    ``--paper``); see ``journal_synchronous``. ``intent_log``: the send path writes one
+    record per list to the intent log and the SQLite rows off the hot path (docs/journal.md);
+    unset: on with ``NORMAL``, off with ``FULL``.
     """
 
     path: str = "openclaw-journal.sqlite"
     synchronous: Synchronous | None = None
+    intent_log: bool | None = None
 
     @field_validator("synchronous", mode="before")
     @classmethod

@@ -103,7 +103,8 @@ STAGE_PAIRS = {
 
 
 def demo_config(*, seed: int = 7, route: str = DEFAULT_ROUTE, journal_path: str,
-                journal_sync: str = DEFAULT_JOURNAL_SYNC, slippage_bps: float = 15.0) -> Config:
+                journal_sync: str = DEFAULT_JOURNAL_SYNC, slippage_bps: float = 15.0,
+                intent_log: bool | None = None) -> Config:
     """The demo as a run configuration: the three simulated venues with every spot market the
     simulated market lists, triangular arbitrage tuned for its nudges, default risk limits,
     reconciliation every 5 s, Telegram alerts (the fake server unless configured)."""
@@ -123,7 +124,8 @@ def demo_config(*, seed: int = 7, route: str = DEFAULT_ROUTE, journal_path: str,
         "instruments": instruments,
         "strategy": {"triarb": {"min_profit_bps": 1.0, "cooldown_ms": 300,
                                 "max_book_age_ms": 2000, "slippage_bps": slippage_bps}},
-        "journal": {"path": journal_path, "synchronous": journal_sync},
+        "journal": {"path": journal_path, "synchronous": journal_sync,
+                    "intent_log": intent_log},
         "feeds": {"stale_after_ms": 2000},
         "reconcile": {"interval_s": 5.0},
         "alerts": {"telegram": {"token_env": TELEGRAM_TOKEN_ENV, "chat_env": TELEGRAM_CHAT_ENV}},
@@ -159,7 +161,8 @@ class DemoView(Protocol):
 async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | None = None,
                    view: DemoView | None = None, slippage_bps: float = 15.0,
                    route: str = DEFAULT_ROUTE,
-                   journal_sync: str = DEFAULT_JOURNAL_SYNC) -> dict[str, Any]:
+                   journal_sync: str = DEFAULT_JOURNAL_SYNC,
+                   intent_log: bool | None = None) -> dict[str, Any]:
     """Run the pipeline for ``seconds``; returns the summary (the ``--json`` object).
 
     The demo is ``demo_config`` run by the same wiring as ``openclaw-trading run``
@@ -167,7 +170,8 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
     simulators' own records. ``route``: ``"ccxt"`` sends every order through ccxt's REST calls,
     ``"ws"`` through each venue's trading WebSocket (ccxt while a socket is down; queries stay
     on ccxt). ``journal_sync``: the journal's ``synchronous`` level, ``"NORMAL"`` (default:
-    simulators only, kill -9 safe) or ``"FULL"`` (also power-loss safe; what live runs use)."""
+    simulators only, kill -9 safe) or ``"FULL"`` (also power-loss safe; what live runs use).
+    ``intent_log``: the send path through the journal's intent log (None: on with NORMAL)."""
     if route not in ROUTES:
         raise ValueError(f"route must be one of {ROUTES}, not {route!r}")
     sync = journal_sync.upper()
@@ -175,7 +179,7 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
         raise ValueError(f"journal_sync must be one of {JOURNAL_SYNCS}, not {journal_sync!r}")
     path = journal_path or str(Path(tempfile.mkdtemp(prefix="openclaw-demo-")) / "journal.sqlite")
     cfg = demo_config(seed=seed, route=route, journal_path=path, journal_sync=sync,
-                      slippage_bps=slippage_bps)
+                      slippage_bps=slippage_bps, intent_log=intent_log)
     r = Running()
     pauses = GcPauses()
     rng = random.Random(seed)
@@ -226,6 +230,10 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
         js = r.journal.stats()
         summary["journal_inline_writes"] = js.inline_writes
         summary["journal_inline_busy"] = js.inline_busy
+        summary["journal_intent_log"] = r.journal.intent_log is not None
+        summary["journal_intent_writes"] = js.intent_writes
+        summary["journal_intent_fallbacks"] = js.intent_fallbacks
+        summary["journal_intent_max_us"] = js.intent_max_us
         summary["pnl_usdt_marked"] = summary["pnl"].get("USDT", 0.0) + sum(
             summary["pnl"].get(asset, 0.0) * px for asset, px in marks.items())
         summary.setdefault("alerts_delivered", None)    # None: sent to a configured chat

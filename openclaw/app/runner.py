@@ -443,9 +443,11 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
         log.info("simulators started", extra={"urls": {v: u.get("rest") for v, u in
                                                        r.sims.urls.items()}})
     sync = journal_synchronous(cfg, paper)
-    r.journal = await Journal.open(cfg.journal.path, synchronous=sync)
+    intents = cfg.journal.intent_log if cfg.journal.intent_log is not None else sync == "NORMAL"
+    r.journal = await Journal.open(cfg.journal.path, synchronous=sync, intent_log=intents)
     log.info("journal open", extra={"path": cfg.journal.path, "synchronous": sync,
-                                    "inline_send_path": r.journal.inline})
+                                    "inline_send_path": r.journal.inline,
+                                    "intent_log": intents})
     if sync == "NORMAL" and not paper and any(v.remote for v in cfg.venues.values()):
         log.warning("journal synchronous=NORMAL with a live venue: an OS crash or power cut may "
                     "lose the last journaled orders (docs/journal.md)")

@@ -107,10 +107,11 @@ def build_microbench(loops: int = 20000) -> dict[str, float]:
     return out
 
 
-async def _run(lists: int, warmup: int, seed: int) -> dict[str, Any]:
+async def _run(lists: int, warmup: int, seed: int, intent_log: bool = True) -> dict[str, Any]:
     proc, urls = await start_sim_process(seed)
     tmp = tempfile.TemporaryDirectory(prefix="openclaw-bench-orders-")
-    journal = await Journal.open(Path(tmp.name) / "journal.sqlite", synchronous="NORMAL")
+    journal = await Journal.open(Path(tmp.name) / "journal.sqlite", synchronous="NORMAL",
+                                 intent_log=intent_log)
     creds = Credentials.simulator()
 
     def bucket() -> TokenBucket:        # the bench measures latency, not our throttle
@@ -124,6 +125,7 @@ async def _run(lists: int, warmup: int, seed: int) -> dict[str, Any]:
                    for v in VENUES}
     routers = {"ccxt": Router(ccxt_routes, journal), "fast": Router(fast_routes, journal)}
     samples: dict[str, list[float]] = {"ccxt": [], "fast": []}
+    first: dict[str, list[float]] = {"ccxt": [], "fast": []}    # list start -> first leg sent
     failures: list[str] = []
     ids = ClientIdFactory()
     try:
@@ -136,8 +138,10 @@ async def _run(lists: int, warmup: int, seed: int) -> dict[str, Any]:
             order_of_turns = ("ccxt", "fast") if (i // 2) % 2 == 0 else ("fast", "ccxt")
             for name in order_of_turns:
                 legs = _legs(ids, side)
+                sent: list[int] = []
                 t0 = time.time_ns()
-                await routers[name].send_list(legs)
+                m0 = time.monotonic_ns()
+                await routers[name].send_list(legs, on_first_send=sent.append)
                 bad = [o for o in legs if o.acked_ns is None
                        or o.status in (OrderStatus.REJECTED, OrderStatus.UNKNOWN)]
                 if bad:
@@ -147,6 +151,8 @@ async def _run(lists: int, warmup: int, seed: int) -> dict[str, Any]:
                 if i >= warmup:
                     acked = max(o.acked_ns or 0 for o in legs)
                     samples[name].append((acked - t0) / 1000)
+                    if sent:
+                        first[name].append((sent[0] - m0) / 1000)
             await asyncio.sleep(0.002)      # let both processes finish their bookkeeping
         send = {v: [ns / 1000 for ns in fast_routes[v].fast.send_timings_ns()[warmup:]]
                 for v in VENUES}
@@ -173,6 +179,8 @@ async def _run(lists: int, warmup: int, seed: int) -> dict[str, Any]:
                     "platform": platform.platform()},
         "ccxt": ccxt_s,
         "fast": fast_s,
+        "intent_log": intent_log,
+        "first_send_us": {k: _summary(v) for k, v in first.items()},
         "ratio_p50": ccxt_s["p50_us"] / fast_s["p50_us"] if samples["fast"] else None,
         "ratio_p99": ccxt_s["p99_us"] / fast_s["p99_us"] if samples["fast"] else None,
         "python_per_order_us": {v: _summary(xs) for v, xs in py.items()},
@@ -188,11 +196,11 @@ async def _run(lists: int, warmup: int, seed: int) -> dict[str, Any]:
 
 
 def run_orders_bench(lists: int = 200, warmup: int = 20, json_out: bool = False,
-                     seed: int = 7) -> dict[str, Any]:
+                     seed: int = 7, intent_log: bool = True) -> dict[str, Any]:
     """Run the benchmark (simulators in a child process) and print the result."""
     if lists < 1 or warmup < 0:
         raise ValueError(f"lists must be >= 1 and warmup >= 0, not {lists}, {warmup}")
-    result = asyncio.run(_run(lists, warmup, seed))
+    result = asyncio.run(_run(lists, warmup, seed, intent_log))
     result["build_ns"] = build_microbench()
     fast, ratio = result["fast"], result["ratio_p50"]
     result["targets"] = {

@@ -119,6 +119,8 @@ def bench_orders(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     strict: bool = typer.Option(False, "--strict", help="Exit 3 if a latency target is missed."),
     seed: int = typer.Option(7, "--seed", help="Seed of the simulated market."),
+    intent_log: bool = typer.Option(True, "--intent-log/--no-intent-log",
+                                    help="Journal the send path through the intent log."),
 ) -> None:
     """Order entry: the same 3-leg lists through ccxt and the fast WebSocket routes,
     interleaved, simulators in another process; p50/p99 and the ratio."""
@@ -127,7 +129,8 @@ def bench_orders(
     if lists < 1 or warmup < 0:
         typer.echo("error: --lists must be >= 1 and --warmup >= 0", err=True)
         raise typer.Exit(code=2)
-    result = run_orders_bench(lists=lists, warmup=warmup, json_out=json_out, seed=seed)
+    result = run_orders_bench(lists=lists, warmup=warmup, json_out=json_out, seed=seed,
+                              intent_log=intent_log)
     if not result["ok"]:
         raise typer.Exit(code=1)
     if strict and not all(result["targets"].values()):

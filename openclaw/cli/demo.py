@@ -25,6 +25,9 @@ def demo_cmd(
         "normal", "--journal-sync",
         help="Journal durability: normal (kill -9 safe; simulators only) or full (also "
              "power-loss safe, an fsync per order list; what live runs use)."),
+    intent_log: str = typer.Option(
+        "auto", "--intent-log",
+        help="Send path through the journal's intent log: on, off, or auto (on with normal)."),
 ) -> None:
     """Triangular arbitrage across Binance, OKX and Bybit on the local simulators, end to end."""
     import asyncio
@@ -37,9 +40,14 @@ def demo_cmd(
     if journal_sync.upper() not in JOURNAL_SYNCS:
         typer.echo(f"--journal-sync must be full or normal, not {journal_sync!r}", err=True)
         raise typer.Exit(code=2)
+    if intent_log not in ("auto", "on", "off"):
+        typer.echo(f"--intent-log must be auto, on or off, not {intent_log!r}", err=True)
+        raise typer.Exit(code=2)
     view = DemoLive() if sys.stdout.isatty() and not json_out else None   # a log: once, at the end
     summary = asyncio.run(run_demo(seconds, seed, journal or None, view=view,
-                                   route=route, journal_sync=journal_sync.upper()))
+                                   route=route, journal_sync=journal_sync.upper(),
+                                   intent_log=None if intent_log == "auto"
+                                   else intent_log == "on"))
     if json_out:
         echo_json(summary)
     else:

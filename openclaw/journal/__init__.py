@@ -66,6 +66,7 @@ already be committed); the future simply is not resolved.
 """
 
 from openclaw.journal.core import Journal
+from openclaw.journal.intents import IntentLog, IntentLogError, IntentLogFull
 from openclaw.journal.records import (
     BalanceSnapshot,
     ClaimOutcome,
@@ -85,6 +86,9 @@ __all__ = [
     "BalanceSnapshot",
     "ClaimOutcome",
     "Inconsistency",
+    "IntentLog",
+    "IntentLogError",
+    "IntentLogFull",
     "Journal",
     "JournalFill",
     "JournalBusyError",

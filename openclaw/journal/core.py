@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from openclaw.journal.control import ControlJournal
+from openclaw.journal.intents import IntentLog, IntentLogError, IntentLogFull
 from openclaw.journal.records import (
     BalanceSnapshot,
     Inconsistency,
@@ -44,6 +45,7 @@ from openclaw.journal.schema import (
     SCHEMA_VERSION,
 )
 from openclaw.model.errors import (
+    DuplicateClientIdError,
     DuplicateFillError,
     JournalClosedError,
     JournalError,
@@ -149,6 +151,18 @@ class Journal(RunJournal, ControlJournal):
         self._ckpt_active = False  # inline mode: a checkpoint may be running (inline steps aside)
         self._wal_frames = 0  # WAL length (frames) the last checkpoint saw
         self._shm_fd: int | None = None  # the wal-index, read by the writer thread (inline mode)
+        # the intent log (``intent_log=True``): the send path's durable record; SQLite rows
+        # follow on the writer thread. Duplicate ids are refused before the send from memory:
+        # every id this process journaled, and the ids SQLite held for each id prefix
+        # (ClientIdFactory session) when it was first seen
+        self._intents: IntentLog | None = None
+        self._intent_use = False
+        self._ids_seen: set[str] = set()
+        self._prefix_ok: dict[str, bool] = {}
+        self._intent_writes = 0
+        self._intent_fallbacks = 0
+        self._intent_max_ns = 0
+        self._intents_restored = 0
 
     @classmethod
     async def open(
@@ -160,6 +174,8 @@ class Journal(RunJournal, ControlJournal):
         checkpoint_pages: int = 4000,
         inline: bool = True,
         inline_wait_ms: float = 1.0,
+        intent_log: bool = False,
+        intent_slots: int = 4096,
     ) -> Journal:
         """Open (creating if needed) the journal at ``path`` in WAL mode and start its writer.
 
@@ -173,6 +189,12 @@ class Journal(RunJournal, ControlJournal):
         thread normally does it in the background, but under a write stream with no idle
         second it cannot finish one (a WAL is reset only after a checkpoint that saw no
         concurrent commit), so this bounds the WAL.
+
+        ``intent_log``: the send path writes one record per list to the intent log
+        (``<path>-intents``, ``intent_slots`` records; fdatasync'ed per list with FULL) and the
+        SQLite rows off the hot path (openclaw/journal/intents.py). An existing intent log is
+        read at every open, whatever ``intent_log`` says: legs SQLite lacks are restored as
+        NEW orders (possibly sent).
 
         Raises ``JournalError`` if the file cannot be opened, is not a journal of this schema
         version, or cannot be put in WAL mode (no fallback to another journal mode).
@@ -204,6 +226,11 @@ class Journal(RunJournal, ControlJournal):
             raise
         if self._inline_wanted:
             self._inline_conn = self._conn
+        try:
+            await self._open_intents(intent_log, intent_slots)
+        except BaseException:
+            await self.close()
+            raise
         self._ckpt_thread = threading.Thread(
             target=self._checkpoint_loop, name=f"journal-checkpoint:{p.name}", daemon=True
         )
@@ -225,6 +252,10 @@ class Journal(RunJournal, ControlJournal):
         self._flush()
         self._queue.put(_STOP)  # the writer's close is the last one: it checkpoints the WAL
         await asyncio.to_thread(self._thread.join)
+        await asyncio.sleep(0)  # the release callbacks of the last rows
+        if self._intents is not None:
+            self._intents.close()
+            self._intents = None
 
     async def __aenter__(self) -> Journal:
         return self
@@ -258,11 +289,147 @@ class Journal(RunJournal, ControlJournal):
             self._inline_writes,
             self._inline_busy,
             self._inline_max_ns / 1e3,
+            self._intent_writes,
+            self._intent_fallbacks,
+            self._intent_max_ns / 1e3,
+            self._intents_restored,
         )
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"Journal({str(self._path)!r}, synchronous={self._synchronous}, {state})"
+
+    @property
+    def intent_log(self) -> IntentLog | None:
+        """The intent log the send path writes to, or None (``intent_log=False``)."""
+        return self._intents if self._intent_use else None
+
+    async def _open_intents(self, use: bool, slots: int) -> None:
+        """Read an existing intent log (restore legs SQLite lacks) and open it for use."""
+        ipath = Path(f"{self._path}-intents")
+        if not use and not ipath.exists():
+            return
+        log_, records = IntentLog.open(ipath, slots=slots, fsync=self._synchronous == "FULL")
+        self._intents = log_
+        if log_.torn:
+            log.warning("journal %s: %d torn intent records ignored (never acted on)",
+                        self._path.name, log_.torn)
+        if records:
+            rows = [new_row(o) for r in records for o in r.orders]
+
+            def restore(conn: sqlite3.Connection) -> int:
+                n = 0
+                for row in rows:
+                    if conn.execute("SELECT 1 FROM orders WHERE client_id=?",
+                                    (row[0],)).fetchone() is None:
+                        insert_new(conn, [row])
+                        n += 1
+                return n
+
+            self._intents_restored = await self._submit(restore, now=True)
+            for r in records:
+                log_.release(r.slot)
+            log.warning("journal %s: %d intent records found, %d orders restored from them "
+                        "(possibly sent: recovery asks their venues)", self._path.name,
+                        len(records), self._intents_restored)
+        self._intent_use = use
+        if not use:
+            log_.close()
+            self._intents = None
+
+    def _record_intent(self, orders: Sequence[Order],
+                       rows: list[tuple[Any, ...]]) -> asyncio.Future[None] | None:
+        """The send path through the intent log: one record written (durable as the journal's
+        mode) before this returns, the SQLite rows queued to the writer; the returned future
+        is done. None: the list goes the SQLite-first way (log full, record too large, an id
+        prefix not checked against SQLite yet), counted in ``intent_fallbacks``."""
+        self._check_open()
+        loop = self._loop
+        assert loop is not None
+        seen = self._ids_seen
+        fut: asyncio.Future[None] = loop.create_future()
+        ok = True
+        for o in orders:
+            cid = o.client_id
+            if cid in seen:
+                fut.set_exception(DuplicateClientIdError(
+                    f"client id {cid} was journaled before; nothing of the list written"))
+                return fut
+            pre = cid[:11]
+            state = self._prefix_ok.get(pre)
+            if state is None:
+                self._check_prefix(pre)
+                ok = False
+            elif not state:
+                ok = False
+        ilog = self._intents
+        if not ok or ilog is None:
+            self._intent_fallbacks += 1
+            return None
+        t0 = time.perf_counter_ns()
+        try:
+            slot = ilog.append(orders)
+        except (IntentLogFull, IntentLogError) as e:
+            self._intent_fallbacks += 1
+            log.warning("journal %s: %s; the list goes SQLite-first", self._path.name, e)
+            return None
+        dt = time.perf_counter_ns() - t0
+        if dt > self._intent_max_ns:
+            self._intent_max_ns = dt
+        self._intent_writes += 1
+        for o in orders:
+            seen.add(o.client_id)
+        # the rows go to the writer one loop turn later than other calls: after the legs'
+        # first steps (the sends) have run, so the writer thread's INSERTs do not compete
+        # with them for the GIL
+        rfut = self._submit(lambda conn: insert_new(conn, rows), late=True)
+        rfut.add_done_callback(lambda f, slot=slot: self._rows_written(f, slot))
+        fut.set_result(None)
+        return fut
+
+    def _rows_written(self, fut: asyncio.Future[None], slot: int) -> None:
+        """SQLite holds the rows of an intent record: release it (or keep it for the next
+        open's recovery if the insert failed)."""
+        if fut.cancelled() or fut.exception() is not None:
+            err = None if fut.cancelled() else fut.exception()
+            log.critical("journal %s: rows of intent slot %d not written (%s); the record "
+                         "stays for recovery at the next open", self._path.name, slot, err)
+            return
+        ilog = self._intents
+        if ilog is not None:
+            ilog.release(slot)
+
+    async def prepare_ids(self, client_id: str) -> bool:
+        """Check the id prefix (the ``ClientIdFactory`` session, 11 chars) of ``client_id``
+        against SQLite now, so that the first list with it already goes through the intent
+        log; True if lists with that prefix may use it. Call at start-up."""
+        pre = client_id[:11]
+        if pre not in self._prefix_ok:
+            self._check_prefix(pre)
+        await self._submit(_noop)
+        return self._prefix_ok.get(pre, False)
+
+    def _check_prefix(self, prefix: str) -> None:
+        """Learn (on the writer thread) which ids with ``prefix`` SQLite holds; until then
+        lists with that prefix go SQLite-first. Over 10,000 ids: never through the log."""
+        self._prefix_ok[prefix] = False
+        hi = prefix + "\x7f"
+
+        def run(conn: sqlite3.Connection) -> list[str]:
+            return [r[0] for r in conn.execute(
+                "SELECT client_id FROM orders WHERE client_id >= ? AND client_id < ? "
+                "LIMIT 10001", (prefix, hi))]
+
+        def done(f: asyncio.Future[list[str]]) -> None:
+            if f.cancelled() or f.exception() is not None:
+                self._prefix_ok.pop(prefix, None)
+                return
+            ids = f.result()
+            if len(ids) <= 10000:
+                self._ids_seen.update(ids)
+                self._prefix_ok[prefix] = True
+
+        self._submit(run).add_done_callback(done)
 
     def record_new(self, order: Order) -> asyncio.Future[None]:
         """Journal a NEW order; await it BEFORE sending the order to the venue.
@@ -271,6 +438,8 @@ class Journal(RunJournal, ControlJournal):
         with ``DuplicateClientIdError`` if the client id was ever journaled before.
         """
         rows = [new_row(order)]
+        if self._intent_use:
+            self._ids_seen.add(order.client_id)
         return self._submit(lambda conn: insert_new(conn, rows), now=True)
 
     def record_new_batch(self, orders: Sequence[Order]) -> asyncio.Future[None]:
@@ -286,6 +455,11 @@ class Journal(RunJournal, ControlJournal):
         rows = [new_row(o) for o in orders]
         if not rows:
             raise JournalError("record_new_batch needs at least one order")
+        if self._intent_use:
+            fut_i = self._record_intent(orders, rows)
+            if fut_i is not None:
+                return fut_i
+            self._ids_seen.update(o.client_id for o in orders)
         if self._inline_conn is not None:
             self._check_open()
             loop = self._loop
@@ -323,6 +497,8 @@ class Journal(RunJournal, ControlJournal):
             )
         self._check_open()
         self._write_inline(rows)
+        if self._intent_use:
+            self._ids_seen.update(o.client_id for o in orders)
 
     def record_event(self, order: Order, *events: OrderEvent | None) -> asyncio.Future[None]:
         """Journal events of ``order`` and its resulting state, in one transaction.
@@ -554,7 +730,7 @@ class Journal(RunJournal, ControlJournal):
             raise JournalClosedError(f"{self._path.name}: {why}")
 
     def _submit(
-        self, fn: Callable[[sqlite3.Connection], T], *, now: bool = False
+        self, fn: Callable[[sqlite3.Connection], T], *, now: bool = False, late: bool = False
     ) -> asyncio.Future[T]:
         """Queue ``fn`` for the writer: at the end of this loop callback, or at once (``now``,
         the send path, or a call from another thread); call order is kept either way."""
@@ -570,7 +746,10 @@ class Journal(RunJournal, ControlJournal):
             self._flush()
         elif not self._flush_scheduled:
             self._flush_scheduled = True
-            loop.call_soon(self._flush)
+            if late:  # two loop turns: after the callbacks the caller schedules now
+                loop.call_soon(loop.call_soon, self._flush)
+            else:
+                loop.call_soon(self._flush)
         return fut
 
     def _flush(self) -> None:

@@ -118,6 +118,10 @@ class JournalStats:
     inline_writes: int = 0  # send-path transactions committed on the caller's thread
     inline_busy: int = 0  # inline writes that found the file busy (nothing written inline)
     inline_max_us: float = 0.0  # longest inline write on the caller's thread (wait included)
+    intent_writes: int = 0  # lists journaled through the intent log (SQLite rows follow)
+    intent_fallbacks: int = 0  # lists the intent log did not take (full, too large, id check)
+    intent_max_us: float = 0.0  # longest intent record write (fdatasync included with FULL)
+    intents_restored: int = 0  # orders restored from the intent log at open
 
 
 class JournalBusyError(JournalError):
