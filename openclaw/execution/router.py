@@ -102,8 +102,9 @@ class VenueRoute:
 
     async def start(self) -> None:
         """Load the venue's spot markets once; open and log in the fast route if any."""
-        await self.client.load_markets()
+        markets = await self.client.load_markets()
         if self.fast is not None:
+            self.fast.use_markets(markets or {})
             await self.fast.start()
 
     async def close(self) -> None:
