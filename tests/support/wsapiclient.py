@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 import websockets
 
 from openclaw.sim.okx.rest import inst_id_code
-
 from support.aio import deadline
 from support.ccxtclient import (  # noqa: F401 (VENUES: for the tests)
     API_KEY,

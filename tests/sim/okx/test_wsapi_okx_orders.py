@@ -7,8 +7,9 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from openclaw.sim.okx.rest import inst_id_code
 from support.wsapiclient import VenueWs, WsClient, best, make_ccxt, orders, run, start
+
+from openclaw.sim.okx.rest import inst_id_code
 
 
 async def _push(c: WsClient, pred: Any, timeout: float = 10.0) -> dict[str, Any]:
