@@ -265,6 +265,8 @@ class OkxWsApi(WsApi):
         """Matching-engine listener: push the order to every ``orders`` subscriber."""
         if self._order_subs <= 0:
             return
+        if self.faults and self.take_stream_drop(order.spec):
+            return
         row: dict[str, Any] | None = None
         for sess in self.sessions:
             if not sess.subs or not sess.authed or sess.closed:
