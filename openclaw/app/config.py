@@ -83,6 +83,9 @@ class VenueConfig(_Model):
     # while it is up, with ccxt as the fallback (counted, alerted), never both for one order
     route: Literal["ccxt", "ws"] = "ccxt"
     ws_trade: str = ""                 # override: the trading WebSocket URL (route "ws")
+    # the venue's private order stream (order states and fills pushed, docs/fast-routes.md);
+    # unset: on against the simulators, off for a remote venue (true: from ws_trade)
+    private_stream: bool | None = None
     # Binance + route "ws": log on once per connection with an Ed25519 key (session.logon)
     # instead of an HMAC per order: the PEM private key file (keep it outside the repository;
     # read once, never logged) and the environment variable holding that key's API key

@@ -429,7 +429,7 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
     from openclaw.feeds.connection import ConnectionConfig
     from openclaw.journal import Journal
     from openclaw.model.instrument import Instrument
-    from openclaw.venues.registry import FEEDS, fast_route_for
+    from openclaw.venues.registry import FEEDS, fast_route_for, private_stream_for
 
     ed_keys = await _ed25519_keys(cfg, paper, source)
     needs_sims = paper or not all(v.remote for v in cfg.venues.values())
@@ -490,7 +490,9 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
         fast = fast_route_for(name, v, creds, sim_urls=r.sims.urls if name in to_sim else None,
                               config=FastConfig(timeout_s=timeout_ms / 1e3), alerter=r.alerter,
                               ed25519=ed_keys.get(name))
-        r.routes[name] = VenueRoute(name, client, fast=fast)
+        private = private_stream_for(name, v, creds,
+                                     sim_urls=r.sims.urls if name in to_sim else None)
+        r.routes[name] = VenueRoute(name, client, fast=fast, private=private)
         if name in urls:
             log.info("endpoints", extra={"venue": name, "mode": v.mode, "rest": urls[name].rest,
                                          "ws": urls[name].ws,

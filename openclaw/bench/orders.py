@@ -93,6 +93,7 @@ def build_microbench(loops: int = 20000) -> dict[str, float]:
     ids = ClientIdFactory()
     for venue in VENUES:
         route = make_fast_route(venue, f"ws://127.0.0.1:1/{venue}", creds)
+        route.use_markets({"BTC/USDT": {"instIdCode": 10001}})     # OKX: its instIdCode
         orders = [Order(ids.make(ids.next_opportunity(), 0), venue, "BTC/USDT", Side.BUY,
                         OrderType.LIMIT, Decimal("0.00123"), Decimal("65000.1"), 1, 0)
                   for _ in range(256)]

@@ -112,6 +112,13 @@ class OrderResolver:
             with contextlib.suppress(RuntimeError):        # no loop yet: started by start()
                 self.start()
 
+    def notify_final(self, order: Order) -> None:
+        """``order`` became final outside a query (a private-stream push): stop following it
+        and tell the callbacks, as a query's answer would."""
+        if self._pending.pop(order.client_id, None) is not None:
+            self.stats.resolved += 1
+            self._notify(order)
+
     def start(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._loop(),

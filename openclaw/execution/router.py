@@ -17,12 +17,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from openclaw.execution.fast.base import RouteDown
 from openclaw.execution.fast.codes import MAYBE, RATE_LIMITED, outcome_of
 from openclaw.execution.ratelimit import TokenBucket
 from openclaw.execution.resolver import OrderResolver
+from openclaw.execution.stream import OrderUpdate
 from openclaw.journal import Journal
 from openclaw.model.orders import Order, OrderStatus, OrderType, VenueAnswer
 from openclaw.model.venues import crypto_venue
@@ -85,11 +87,26 @@ class RouteStats:
     ack_latency_ns: list[int] = field(default_factory=list)
 
 
+@dataclass
+class StreamApplyStats:
+    """What the private streams did for the Router (the run summary can read these)."""
+
+    applied: int = 0                # pushes applied to a tracked order
+    changes: int = 0                # ... that changed it (journaled)
+    fills: int = 0                  # fill events made from pushes
+    untracked: int = 0              # pushes of orders not sent by this router
+    gaps: int = 0                   # pushes whose fee was not knowable: queried instead
+    errors: int = 0
+    resyncs: int = 0                # reconnects: open orders handed to the resolver
+    waited: int = 0                 # legs that waited for their stream after the answer
+    settled_by_stream: int = 0      # ... and were final without a query
+
+
 class VenueRoute:
     """One venue: its ccxt client (created once, session reused), its request bucket."""
 
     def __init__(self, venue: str, client: Any, bucket: TokenBucket | None = None,
-                 timeout_s: float = 3.0, fast: Any = None) -> None:
+                 timeout_s: float = 3.0, fast: Any = None, private: Any = None) -> None:
         crypto_venue(venue)                 # UnknownVenueError for a venue not in the registry
         self.venue = venue
         self.client = client
@@ -99,14 +116,31 @@ class VenueRoute:
         # config route = "ws": the venue's trading WebSocket (openclaw.execution.fast); orders go
         # there while it is up, else through ccxt (counted, alerted); queries stay on ccxt
         self.fast = fast
+        # config private_stream: the venue's private order stream (execution.stream); the
+        # Router applies its pushes to the orders sent here (``tracked``, by client id)
+        self.private = private
+        self.tracked: dict[str, Order] = {}
+        self.answering: set[str] = set()    # client ids whose answer is awaited
+        self.on_answered: Callable[[Order], None] | None = None
+
+    @property
+    def streaming(self) -> bool:
+        """The private order stream is up: order states and fills arrive pushed."""
+        return self.private is not None and self.private.up
 
     async def start(self) -> None:
-        """Load the venue's spot markets once; open and log in the fast route if any."""
-        await self.client.load_markets()
+        """Load the venue's spot markets once; open and log in the fast route and the private
+        stream if any."""
+        markets = await self.client.load_markets()
         if self.fast is not None:
+            self.fast.use_markets(markets or {})
             await self.fast.start()
+        if self.private is not None:
+            await self.private.start()
 
     async def close(self) -> None:
+        if self.private is not None:
+            await self.private.close()
         if self.fast is not None:
             await self.fast.close()
         await self.client.close()
@@ -179,6 +213,21 @@ class VenueRoute:
         takes a list's tokens all at once)."""
         if not token_taken and not self.bucket.try_acquire():
             raise LocalRefusal(f"{self.venue}: request bucket empty")   # risk throttles first
+        if self.private is None:
+            return await self._place(order, on_sent)
+        # pushes may beat the answer: the Router applies them at once and journals them
+        # right after the answer's own events (``on_answered``), so the journal stays in order
+        cid = order.client_id
+        self.tracked[cid] = order
+        self.answering.add(cid)
+        try:
+            return await self._place(order, on_sent)
+        finally:
+            self.answering.discard(cid)
+            if self.on_answered is not None:
+                asyncio.get_running_loop().call_soon(self.on_answered, order)
+
+    async def _place(self, order: Order, on_sent: Callable[[], None] | None) -> dict[str, Any]:
         fast = self.fast
         if fast is not None:
             if fast.up:
@@ -274,10 +323,13 @@ class Router:
 
     def __init__(self, routes: dict[str, VenueRoute], journal: Journal, *,
                  visibility_window_s: float = 10.0, query_backoff_s: float = 0.25,
-                 query_backoff_max_s: float = 5.0, reserve_tokens: float = 5.0) -> None:
+                 query_backoff_max_s: float = 5.0, reserve_tokens: float = 5.0,
+                 stream_wait_s: float = 1.0) -> None:
         """``visibility_window_s``: an order the venue does not know this long after its send
         was never placed (see ``openclaw.execution.resolver``); the query backoff and the
-        tokens a query leaves for orders are the resolver's."""
+        tokens a query leaves for orders are the resolver's. ``stream_wait_s``: how long a
+        list's acknowledged legs wait for their venue's private stream (when up) to push their
+        end before they are queried."""
         self.routes = routes
         self.journal = journal
         self.visibility_window_s = visibility_window_s
@@ -288,6 +340,123 @@ class Router:
                                       backoff_s=query_backoff_s,
                                       backoff_max_s=query_backoff_max_s,
                                       reserve_tokens=reserve_tokens)
+        self.stream_wait_s = stream_wait_s
+        self.stream_stats = StreamApplyStats()
+        self._final_waiters: dict[str, asyncio.Future[None]] = {}
+        self._bg: set[asyncio.Future[Any]] = set()
+        for route in routes.values():
+            if route.private is not None:
+                route.private.sink = partial(self._on_push, route)
+                route.private.on_resync.append(partial(self._resync, route))
+                route.on_answered = self._journal_deferred
+        self._deferred: dict[str, list[Any]] = {}
+
+    # ---- private streams ---------------------------------------------------------------------
+
+    def _on_push(self, route: VenueRoute, update: OrderUpdate) -> None:
+        """One pushed order state: applied like an answer (fills once per cumulative
+        increment, so a fill seen here and in an answer counts once), journaled."""
+        order = route.tracked.get(update.client_id)
+        st = self.stream_stats
+        if order is None:
+            st.untracked += 1
+            return
+        if order.status is OrderStatus.NEW:
+            st.untracked += 1               # not sent yet by our account: cannot be ours
+            return
+        reply = update.as_reply(order)
+        if reply is None:                   # a trade's fee is not knowable from this push
+            st.gaps += 1
+            self._spawn(self._refresh_quietly(order))
+            return
+        try:
+            events = apply_venue_state(order, reply)
+        except Exception as e:  # noqa: BLE001 - a push we cannot apply: ask the venue
+            st.errors += 1
+            log.warning("%s: push for %s not applied (%s: %s), querying", route.venue,
+                        order.client_id, type(e).__name__, str(e)[:160])
+            self._spawn(self._refresh_quietly(order))
+            return
+        st.applied += 1
+        if events:
+            st.changes += 1
+            st.fills += sum(1 for ev in events if ev.fill is not None)
+            if order.client_id in route.answering:      # after the answer's SENT, in order
+                self._deferred.setdefault(order.client_id, []).extend(events)
+            else:
+                self._spawn(self.journal.record_event(order, *events))
+        if order.is_final:
+            route.tracked.pop(order.client_id, None)
+            fut = self._final_waiters.pop(order.client_id, None)
+            if fut is not None and not fut.done():
+                fut.set_result(None)
+            self.resolver.notify_final(order)
+
+    def _journal_deferred(self, order: Order) -> None:
+        """The answer of ``order`` was journaled (or is being): now the pushes it beat."""
+        events = self._deferred.pop(order.client_id, None)
+        if events:
+            self._spawn(self.journal.record_event(order, *events))
+
+    def _resync(self, route: VenueRoute) -> None:
+        """The stream reconnected: pushes of the gap are lost, so every order still open on
+        the venue is followed by queries until final."""
+        self.stream_stats.resyncs += 1
+        for o in list(route.tracked.values()):
+            if o.is_final:
+                route.tracked.pop(o.client_id, None)
+            elif o.status is not OrderStatus.SENT:    # SENT: its answer is still coming
+                self.resolver.watch(o)
+
+    async def _refresh_quietly(self, order: Order) -> None:
+        try:
+            await self.refresh(order)
+        except Exception as e:  # noqa: BLE001 - the resolver keeps asking
+            log.warning("%s: query of %s failed: %s", order.venue, order.client_id, e)
+            self.resolver.watch(order)
+
+    def _spawn(self, aw: Any) -> None:
+        fut = asyncio.ensure_future(aw)
+        self._bg.add(fut)
+        fut.add_done_callback(self._bg_done)
+
+    def _bg_done(self, fut: asyncio.Future[Any]) -> None:
+        self._bg.discard(fut)
+        if not fut.cancelled() and fut.exception() is not None:
+            log.error("private stream: journaling failed", exc_info=fut.exception())
+
+    async def _await_stream(self, orders: list[Order]) -> None:
+        """Wait up to ``stream_wait_s`` for the private streams to finish the acknowledged
+        orders of ``orders`` (no query needed); returns early when a stream goes down."""
+        loop = asyncio.get_running_loop()
+        waiting: dict[str, asyncio.Future[None]] = {}
+        for o in orders:
+            route = self.routes[o.venue]
+            if o.is_final or o.status is OrderStatus.UNKNOWN or not route.streaming:
+                continue
+            fut = self._final_waiters.get(o.client_id)
+            if fut is None or fut.done():
+                fut = self._final_waiters[o.client_id] = loop.create_future()
+            waiting[o.client_id] = fut
+        if not waiting:
+            return
+        deadline = loop.time() + self.stream_wait_s
+        try:
+            while True:
+                left = deadline - loop.time()
+                pending = [f for f in waiting.values() if not f.done()]
+                if not pending or left <= 0:
+                    break
+                if not all(self.routes[o.venue].streaming for o in orders
+                           if o.client_id in waiting and not o.is_final):
+                    break
+                await asyncio.wait(pending, timeout=min(0.05, left))
+        finally:
+            for cid in waiting:
+                self._final_waiters.pop(cid, None)
+        self.stream_stats.waited += len(waiting)
+        self.stream_stats.settled_by_stream += sum(
+            1 for o in orders if o.client_id in waiting and o.is_final)
 
     async def aclose(self) -> None:
         """Stop following orders (those still pending stay open in the journal: the next
@@ -355,12 +524,17 @@ class Router:
             reply = await route.place(order, first, token_taken)
         except TimeoutError:
             route.stats.unknown += 1
-            ev = order.mark_unknown("timeout: no answer from the venue")
+            ev = (order.mark_unknown("timeout: no answer from the venue")
+                  if order.status is OrderStatus.SENT else None)   # else: a push told us
             events += [ev] if ev is not None else []
         except Exception as e:  # noqa: BLE001 - any venue/ccxt error is a typed rejection
             kind = type(e).__name__
             outcome = outcome_of(e)
-            if outcome == MAYBE or getattr(e, "maybe_executed", False):
+            if order.status is not OrderStatus.SENT:
+                # the private stream already pushed this order's state: the venue holds it
+                route.stats.unknown += 1
+                ev = None
+            elif outcome == MAYBE or getattr(e, "maybe_executed", False):
                 route.stats.unknown += 1
                 ev = order.mark_unknown(f"{kind}: the order may exist")
             else:
@@ -412,9 +586,14 @@ class Router:
         """Query every UNKNOWN or non-final order by client id once; an order the venue does not
         know is settled as never placed once the visibility window since its send has passed.
         Whatever is still not final afterwards goes to ``resolver``, which keeps asking (with
-        backoff) until the venue answers: a failed query never leaves an order open."""
+        backoff) until the venue answers: a failed query never leaves an order open.
+
+        Acknowledged orders of a venue whose private stream is up wait for its pushes first
+        (``stream_wait_s``); only those still open after that are queried."""
+        await self._await_stream(orders)
         for o in orders:
             if o.is_final:
+                self.routes[o.venue].tracked.pop(o.client_id, None)
                 continue
             try:
                 await self.refresh(o)

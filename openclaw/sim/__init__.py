@@ -98,12 +98,14 @@ def venue_urls(server: VenueSim) -> dict[str, str]:
             "ws_spot": server.ws_url("spot"),
             "ws_linear": server.ws_url("linear"),
             "ws_trade": f"{server.ws_base}/v5/trade",
+            "ws_private": f"{server.ws_base}/v5/private",
         }
         trade_key = "ws_trade"
     else:
         raise TypeError(f"not a venue simulator: {type(server).__name__}")
     if server.wsapi is None:
         del urls[trade_key]
+        urls.pop("ws_private", None)
     urls["rest"] = server.url
     urls["control"] = server.url
     return urls

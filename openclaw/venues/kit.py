@@ -9,6 +9,7 @@ from typing import Any
 
 from openclaw._core.wire import DepthDecoder
 from openclaw.execution.fast.base import FastRoute
+from openclaw.execution.stream import PrivateStream
 
 #: async list_orders(ccxt client, symbol, since_ms) -> the venue's orders (ccxt dicts)
 HistoryLister = Callable[[Any, str, int], Awaitable[list[dict[str, Any]]]]
@@ -35,3 +36,6 @@ class VenueKit:
     # preflight probes (probe.py): key_permissions(ccxt client) -> KeyPermissions and
     # public_ws_url(feed ws) -> the public WebSocket the doctor pings
     probe: ModuleType
+    # the private order stream (private.py): order states and fills pushed (executionReport,
+    # OKX orders channel, Bybit order/execution), applied by the Router
+    private: type[PrivateStream]

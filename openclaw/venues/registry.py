@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from openclaw.execution.fast.base import FastConfig, FastRoute
+from openclaw.execution.stream import PrivateStream
 from openclaw.execution.venues import Credentials
 from openclaw.feeds.replay import ReplayResult
 from openclaw.feeds.replay import replay as replay_with
@@ -34,10 +35,12 @@ from openclaw.venues.binance.trade_ws import Ed25519Key
 from openclaw.venues.kit import KeyPermissions, VenueKit
 
 __all__ = [
-    "CRYPTO_VENUES", "FEEDS", "KITS", "PROBES", "SIM_URL_KEYS", "TRADE_WS", "VENUES",
+    "CRYPTO_VENUES", "FEEDS", "KITS", "PRIVATE", "PROBES", "SIM_PRIVATE_URL_KEYS",
+    "SIM_URL_KEYS", "TRADE_WS", "VENUES",
     "VENUE_HISTORY",
     "Ed25519Key", "KeyPermissions", "UnknownVenueError", "VenueKit", "VenueSpec", "crypto_venue",
-    "fast_route_for", "make_fast_route", "replay", "venue",
+    "fast_route_for", "make_fast_route", "make_private_stream", "private_stream_for", "replay",
+    "venue",
 ]
 
 
@@ -53,6 +56,10 @@ TRADE_WS: dict[str, type[FastRoute]] = {name: kit.trade_ws for name, kit in KITS
 VENUE_HISTORY = {name: kit.history for name, kit in KITS.items()}
 #: each venue's preflight probes (probe.py: key permissions, the public WebSocket to ping)
 PROBES = {name: kit.probe for name, kit in KITS.items()}
+#: each venue's private order stream (private.py)
+PRIVATE: dict[str, type[PrivateStream]] = {name: kit.private for name, kit in KITS.items()}
+#: where the simulators serve each venue's private stream (``Simulators.urls[venue][key]``)
+SIM_PRIVATE_URL_KEYS = {"binance": "ws_api", "okx": "ws_private", "bybit": "ws_private"}
 #: where the simulators publish each venue's trading WebSocket (``Simulators.urls[venue][key]``)
 SIM_URL_KEYS = {n: v.sim_trade_ws_key for n, v in VENUES.items() if v.sim_trade_ws_key}
 
@@ -103,3 +110,34 @@ def make_fast_route(venue: str, url: str, credentials: Credentials,
                              " only")
         return cls(url, credentials, config, alerter, ed25519=ed25519)  # type: ignore[call-arg]
     return cls(url, credentials, config, alerter)
+
+
+def make_private_stream(venue: str, url: str, credentials: Credentials) -> PrivateStream:
+    """The private order stream of ``venue`` at ``url`` (Binance: the WS-API, OKX:
+    ``/ws/v5/private``, Bybit: ``/v5/private``). Give it to ``VenueRoute(..., private=)``."""
+    cls = PRIVATE.get(venue)
+    if cls is None:
+        raise UnknownVenueError(venue, tuple(PRIVATE))
+    return cls(url, credentials)
+
+
+def private_stream_for(venue: str, venue_config: Any, credentials: Credentials, *,
+                       sim_urls: dict[str, dict[str, str]] | None = None
+                       ) -> PrivateStream | None:
+    """The private stream a venue's config asks for, else None (``private_stream = false``).
+
+    ``private_stream`` unset: on against the simulators (``sim_urls``), off for a remote venue;
+    ``true`` for a remote venue takes its URL from ``ws_trade`` (Binance WS-API, OKX private;
+    Bybit's ``/v5/trade`` becomes ``/v5/private``)."""
+    wanted = getattr(venue_config, "private_stream", None)
+    if wanted is False or (wanted is None and sim_urls is None):
+        return None
+    if sim_urls is not None:
+        return make_private_stream(venue, sim_urls[venue][SIM_PRIVATE_URL_KEYS[venue]],
+                                   credentials)
+    url = getattr(venue_config, "ws_trade", "")
+    if venue == "bybit":
+        url = url.replace("/v5/trade", "/v5/private")
+    if not url:
+        raise ValueError(f"{venue}: private_stream = true needs ws_trade (its WebSocket)")
+    return make_private_stream(venue, url, credentials)

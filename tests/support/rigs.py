@@ -27,7 +27,12 @@ from openclaw.journal import Journal
 from openclaw.model.client_ids import ClientIdFactory
 from openclaw.model.orders import Order
 from openclaw.sim import Simulators, start_simulators
-from openclaw.venues.registry import SIM_URL_KEYS, make_fast_route
+from openclaw.venues.registry import (
+    SIM_PRIVATE_URL_KEYS,
+    SIM_URL_KEYS,
+    make_fast_route,
+    make_private_stream,
+)
 
 #: The crypto venues the simulators serve, in leg order.
 VENUES = ("binance", "okx", "bybit")
@@ -116,7 +121,7 @@ async def trading_rig(tmp: Path, *, venues: tuple[str, ...] = VENUES, ws: bool =
                       client_timeout_ms: int | None = None,
                       visibility_window_s: float | None = 0.3,
                       synchronous: str | None = "NORMAL", seed: int = 5, rate: float = 20,
-                      **sim_options: Any) -> AsyncIterator[Rig]:
+                      private: bool = False, **sim_options: Any) -> AsyncIterator[Rig]:
     """A started rig, closed on exit.
 
     ``ws``: each route gets the venue's trading-WebSocket route (logged in with ``creds``, the
@@ -124,7 +129,8 @@ async def trading_rig(tmp: Path, *, venues: tuple[str, ...] = VENUES, ws: bool =
     routes are not started (the test starts them); ``fast_config``: instead of the one built
     from ``timeout_s`` and ``backoff``; ``visibility_window_s``: short by default, so that an
     order the venue does not know is settled within a test (None: the Router's default);
-    ``synchronous=None``: the journal's default; ``sim_options``: to ``start_simulators``.
+    ``synchronous=None``: the journal's default; ``private``: each route also gets the
+    venue's private order stream (``route.private``); ``sim_options``: to ``start_simulators``.
     """
     sims = await start_simulators(seed=seed, rate=rate, **sim_options)
     try:
@@ -143,7 +149,10 @@ async def trading_rig(tmp: Path, *, venues: tuple[str, ...] = VENUES, ws: bool =
                             timeout_s=timeout_s,
                             fast=make_fast_route(v, sims.urls[v][SIM_URL_KEYS[v]],
                                                  creds or sim_creds, cfg, alerts, **extra)
-                            if ws else None)
+                            if ws else None,
+                            private=make_private_stream(
+                                v, sims.urls[v][SIM_PRIVATE_URL_KEYS[v]], sim_creds)
+                            if private else None)
               for v in venues}
     rig = Rig(sims, journal, routes, alerts, visibility_window_s)
     try:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import websockets
 
+from openclaw.sim.okx.rest import inst_id_code
 from support.aio import deadline
 from support.ccxtclient import (  # noqa: F401 (VENUES: for the tests)
     API_KEY,
@@ -234,7 +235,7 @@ class VenueWs:
             req = {"id": rid, "method": "order.place", "params": binance_signed(params)}
         elif self.venue == "okx":
             arg: dict[str, Any] = {
-                "instId": "BTC-USDT",
+                "instIdCode": inst_id_code("BTC-USDT"),
                 "tdMode": "cash",
                 "clOrdId": cid,
                 "side": side,
@@ -290,7 +291,7 @@ class VenueWs:
             req = {
                 "id": rid,
                 "op": "cancel-order",
-                "args": [{"instId": "BTC-USDT", "clOrdId": cid}],
+                "args": [{"instIdCode": inst_id_code("BTC-USDT"), "clOrdId": cid}],
             }
         else:
             req = {

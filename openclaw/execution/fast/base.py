@@ -183,6 +183,10 @@ class FastRoute:
         state = "up" if self._up else "down"
         return f"{type(self).__name__}({self.url!r}, {state})"
 
+    def use_markets(self, markets: dict[str, Any]) -> None:
+        """The venue's markets as ccxt loaded them (``VenueRoute.start``): a venue whose frames
+        need more than the symbol (OKX ``instIdCode``) takes it from here."""
+
     # ---- life cycle -----------------------------------------------------------------------
 
     @property

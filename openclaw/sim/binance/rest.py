@@ -33,6 +33,19 @@ from openclaw.sim.engine.market import InstrumentSpec
 from openclaw.sim.engine.matching import Fill, Order, OrderError
 from openclaw.sim.engine.trading import Call, RestFault, TradingApi
 
+#: what Binance's nginx answers on an endpoint it removed (410 Gone, HTML, as seen 2026-02)
+GONE_BODY = (
+    "<html>\r\n<head><title>410 Gone</title></head>\r\n<body>\r\n"
+    "<center><h1>410 Gone</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+async def _h_gone(request: web.Request) -> web.Response:
+    """A retired endpoint (``/api/v3/userDataStream``): 410 Gone, as production answers."""
+    return web.Response(status=410, text=GONE_BODY, content_type="text/html")
+
+
 __all__ = ["BinanceReject", "BinanceTrading"]
 
 _NUM_RE = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
@@ -127,6 +140,10 @@ class BinanceTrading(TradingApi):
         r(app, "GET", "/sapi/v1/account/apiRestrictions", self._h_api_restrictions,
           private=True)
         r(app, "GET", "/sapi/v1/asset/tradeFee", self._h_trade_fee, private=True)
+        # the listenKey endpoints, retired 2026-02-20: production's nginx answers 410 Gone
+        # (docs/venues/binance.md); user data comes through the WebSocket API subscription
+        for method in ("POST", "PUT", "DELETE"):
+            app.router.add_route(method, "/api/v3/userDataStream", _h_gone)
 
     # ---- replies -----------------------------------------------------------------------
 

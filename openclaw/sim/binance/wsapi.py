@@ -4,7 +4,15 @@ Requests are JSON text frames ``{"id", "method", "params"}``; replies are
 ``{"id", "status", "result"}`` or ``{"id", "status", "error": {"code", "msg"}}`` plus
 ``rateLimits`` (omitted with ``returnRateLimits=false`` in the URL or the params).  Methods:
 ``ping``, ``time``, ``session.logon`` / ``session.status`` / ``session.logout``,
-``order.place``, ``order.cancel``, ``order.status``, ``openOrders.status``, ``account.status``.
+``order.place``, ``order.cancel``, ``order.status``, ``openOrders.status``, ``account.status``,
+``userDataStream.subscribe`` (a logged-on session), ``userDataStream.subscribe.signature`` (any
+session: ``apiKey``, ``timestamp``, ``signature``) -> ``{"subscriptionId": n}`` and
+``userDataStream.unsubscribe``. A subscribed session gets every change of every order of the
+account (placed over REST or WebSocket, filled, cancelled, expired) as
+``{"subscriptionId": n, "event": {"e": "executionReport", ...}}``: ``x`` NEW, one TRADE per fill
+(``t`` trade id, ``l``/``L`` its quantity/price, ``n``/``N`` its commission, ``z``/``Z``
+cumulative), then CANCELED/EXPIRED. ``userDataStream.start/ping/stop`` were retired on
+2026-02-20 (docs/venues/binance.md) and are answered as unsupported.
 
 Signed methods carry ``apiKey``, ``timestamp`` (ms or µs), optional ``recvWindow`` and
 ``signature`` in ``params``: HMAC-SHA256 hex over every param except ``signature``, sorted by
@@ -21,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from openclaw.sim.binance.rest import BinanceReject, BinanceTrading
+from openclaw.sim.binance.rest import BinanceReject, BinanceTrading, f8
+from openclaw.sim.engine.matching import Order
 from openclaw.sim.engine.trading import Call, RestFault
 from openclaw.sim.engine.wsapi import WsApi, WsSession, dumpb
 
@@ -31,8 +40,11 @@ if TYPE_CHECKING:
 __all__ = ["BinanceWsApi"]
 
 _PRIVATE = frozenset(
-    {"order.place", "order.cancel", "order.status", "openOrders.status", "account.status"}
+    {"order.place", "order.cancel", "order.status", "openOrders.status", "account.status",
+     "userDataStream.subscribe.signature"}
 )
+_STREAM_STATUS = {"new": "NEW", "partially_filled": "PARTIALLY_FILLED", "filled": "FILLED",
+                  "canceled": "CANCELED", "expired": "EXPIRED", "rejected": "REJECTED"}
 _WEIGHTS = {
     "ping": 1,
     "time": 1,
@@ -44,6 +56,9 @@ _WEIGHTS = {
     "order.status": 4,
     "openOrders.status": 6,
     "account.status": 20,
+    "userDataStream.subscribe": 2,
+    "userDataStream.subscribe.signature": 2,
+    "userDataStream.unsubscribe": 2,
 }
 
 
@@ -93,6 +108,9 @@ class BinanceWsApi(WsApi):
             self._ed_key = load_pem_public_key(pem)
             if ed25519_api_key is None:
                 raise ValueError("ed25519_public_key needs ed25519_api_key")
+        self._stream_subs = 0
+        self._next_sub = 0
+        self.engine.listeners.append(self._on_order)
 
     def on_open(self, sess: WsSession) -> None:
         flag = sess.request.query.get("returnRateLimits", "true").lower()
@@ -237,6 +255,8 @@ class BinanceWsApi(WsApi):
             if method == "session.logout":
                 sess.logout()
                 return self._reply(rid, 200, self._session(sess), rate, weight)
+            if method.startswith("userDataStream."):
+                return self._reply(rid, 200, self._user_data(sess, method, params), rate, weight)
             self._authorize(sess, params)
             if is_order:
                 return self._place(sess, rid, params, call, rate, weight)
@@ -315,6 +335,92 @@ class BinanceWsApi(WsApi):
         sess.authed_at = self.api.now_ms()
         sess.meta.pop("expired", None)
 
+    # ---- user data stream --------------------------------------------------------------
+
+    def _user_data(self, sess: WsSession, method: str, params: dict[str, str]) -> dict[str, Any]:
+        if method == "userDataStream.subscribe.signature":
+            if not params.get("apiKey"):
+                raise BinanceReject(-1102, _mandatory("apiKey"))
+            self._verify(params)
+        elif method == "userDataStream.subscribe":
+            if not sess.authed:
+                raise BinanceReject(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+        else:  # unsubscribe (all, or one subscriptionId)
+            want = params.get("subscriptionId")
+            kept = [s for s in sess.subs
+                    if want is not None and str(s["subscriptionId"]) != want]
+            self._stream_subs -= len(sess.subs) - len(kept)
+            sess.subs[:] = kept
+            return {}
+        sub = {"subscriptionId": self._next_sub}
+        self._next_sub += 1
+        sess.subs.append(sub)
+        self._stream_subs += 1
+        return sub
+
+    def on_close(self, sess: WsSession) -> None:
+        self._stream_subs -= len(sess.subs)
+        sess.subs.clear()
+
+    def _on_order(self, order: Order) -> None:
+        """Matching-engine listener: the order's execution reports to every subscription."""
+        if self._stream_subs <= 0:
+            return
+        if self.faults and self.take_stream_drop(order.spec):
+            return
+        events = self._execution_reports(order)
+        for sess in self.sessions:
+            if sess.closed:
+                continue
+            for sub in sess.subs:
+                for ev in events:
+                    sess.push(dumpb({"subscriptionId": sub["subscriptionId"], "event": ev}))
+
+    def _execution_reports(self, o: Order) -> list[dict[str, Any]]:
+        """NEW (first sight), one TRADE per fill not reported yet, then the final state."""
+        done = o.meta.get("_reported")
+        out: list[dict[str, Any]] = []
+        now = self.api.now_ms()
+        if done is None:
+            done = o.meta["_reported"] = {"fills": 0, "final": False}
+            out.append(self._report(o, "NEW", "NEW", None, now, 0, 0))
+        cum = cost = 0
+        fills = o.fills
+        for i, f in enumerate(fills):
+            cum += f.qty
+            cost += f.quote
+            if i < done["fills"]:
+                continue
+            last = i == len(fills) - 1
+            status = _STREAM_STATUS[o.status] if last and o.status == "filled" else (
+                "PARTIALLY_FILLED")
+            out.append(self._report(o, "TRADE", status, f, now, cum, cost))
+        done["fills"] = len(fills)
+        if o.status in ("canceled", "expired", "rejected") and not done["final"]:
+            done["final"] = True
+            x = {"canceled": "CANCELED", "expired": "EXPIRED", "rejected": "REJECTED"}[o.status]
+            out.append(self._report(o, x, x, None, now, o.filled, o.cost))
+        return out
+
+    def _report(self, o: Order, x: str, status: str, f: Any, now: int, cum: Any,
+                cost: Any) -> dict[str, Any]:
+        api = self.api
+        return {
+            "e": "executionReport", "E": now, "s": o.symbol, "c": o.client_id,
+            "S": o.side.upper(), "o": api._type(o), "f": api._tif(o), "q": api._orig_qty(o),
+            "p": f8(o.price), "P": "0.00000000", "F": "0.00000000", "g": -1, "C": "",
+            "x": x, "X": status, "r": "NONE", "i": o.id,
+            "l": f8(f.qty if f is not None else 0), "z": f8(cum),
+            "L": f8(f.price if f is not None else 0),
+            "n": f8(f.fee if f is not None else 0),
+            "N": f.fee_asset if f is not None else None,
+            "T": f.ts if f is not None else o.updated, "t": f.id if f is not None else -1,
+            "v": 0, "I": o.id * 2 + (f.id if f is not None else 0),
+            "w": o.is_open, "m": bool(f.maker) if f is not None else False, "M": False,
+            "O": o.created, "Z": f8(cost), "Y": f8(f.quote if f is not None else 0),
+            "Q": f8(o.quote_qty), "W": o.created, "V": "EXPIRE_MAKER",
+        }
+
     def _session(self, sess: WsSession) -> dict[str, Any]:
         return {
             "apiKey": sess.key,
@@ -322,5 +428,5 @@ class BinanceWsApi(WsApi):
             "connectedSince": sess.connected_at,
             "returnRateLimits": bool(sess.meta.get("rate_limits", True)),
             "serverTime": self.api.now_ms(),
-            "userDataStream": False,
+            "userDataStream": bool(sess.subs),
         }

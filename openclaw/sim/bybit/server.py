@@ -36,7 +36,7 @@ import orjson
 from aiohttp import web
 
 from openclaw.sim.bybit.rest import BybitTrading
-from openclaw.sim.bybit.wsapi import BybitWsApi
+from openclaw.sim.bybit.wsapi import BybitPrivateWsApi, BybitWsApi
 from openclaw.sim.engine.base import Conn, Fault, VenueSim, dumps
 from openclaw.sim.engine.clock import MarketClock
 from openclaw.sim.engine.market import (
@@ -114,6 +114,11 @@ class BybitSim(VenueSim):
             self._attach_trading(BybitTrading(self, **opts))
             if wsapi is not False:  # the trading WebSocket on the same state
                 self._attach_wsapi(BybitWsApi(self, self.trading))
+                # the private stream (order/execution topics); its faults are the trading
+                # WebSocket's (``drop_stream`` is armed through /_sim/fault like the others)
+                self.private_ws = BybitPrivateWsApi(self, self.trading)
+                self.private_ws.faults = self.wsapi.faults
+                self.private_ws.add_routes(self.app)
 
     # ---- routes ------------------------------------------------------------------------
 

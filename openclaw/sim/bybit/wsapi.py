@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from openclaw.sim.bybit.rest import BybitFail, BybitTrading
+from openclaw.sim.engine.matching import Order
 from openclaw.sim.engine.trading import Call, RestFault
 from openclaw.sim.engine.wsapi import WsApi, WsSession, dumpb
 
 if TYPE_CHECKING:
     from openclaw.sim.engine.base import VenueSim
 
-__all__ = ["BybitWsApi"]
+__all__ = ["BybitPrivateWsApi", "BybitWsApi"]
 
 _TRADE_OPS = frozenset({"order.create", "order.cancel", "order.amend"})
 MAX_REQ_IDS = 10_000
@@ -196,3 +197,113 @@ class BybitWsApi(WsApi):
             self.hold(sess, out, call.hold)
             return None
         return out
+
+
+class BybitPrivateWsApi(WsApi):
+    """Bybit's private stream ``/v5/private``: ``auth`` as on ``/v5/trade`` (answered
+    ``{"success","ret_msg","op":"auth","conn_id"}``), then ``{"op":"subscribe","args":["order",
+    "execution"]}``; every change of an order of the account (any route) is pushed as
+    ``{"id","topic":"execution","creationTime","data":[fill...]}`` (one row per new fill, the
+    ``/v5/execution/list`` row) followed by ``{"id","topic":"order","creationTime","data":[order]}``
+    (the ``/v5/order/realtime`` row), both with ``category`` "spot". ``{"op":"ping"}`` ->
+    ``{"op":"pong","args":[ms],"conn_id"}``."""
+
+    venue = "bybit"
+    path = "/v5/private"
+    TOPICS = ("order", "execution")
+
+    def __init__(self, server: VenueSim, trading: BybitTrading) -> None:
+        super().__init__(server, trading)
+        self.api: BybitTrading = trading
+        self._subs = 0
+        self.engine.listeners.append(self._on_order)
+
+    def on_open(self, sess: WsSession) -> None:
+        sess.conn_id = os.urandom(10).hex() + "-" + os.urandom(1).hex()
+
+    def _ack(self, sess: WsSession, rid: Any, op: str, ok: bool, msg: str = "") -> bytes:
+        out: dict[str, Any] = {"success": ok, "ret_msg": msg, "op": op, "conn_id": sess.conn_id}
+        if rid is not None:
+            out["req_id"] = rid
+        return dumpb(out)
+
+    def internal_error(self, sess: WsSession, text: str) -> bytes | None:
+        return self._ack(sess, None, "", False, "Internal server error.")
+
+    def handle(self, sess: WsSession, text: str) -> bytes | None:
+        try:
+            req = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            req = None
+        if not isinstance(req, dict):
+            return self._ack(sess, None, "", False, "Params Error")
+        op, rid, args = req.get("op"), req.get("req_id"), req.get("args")
+        if op == "ping":
+            return dumpb({"req_id": rid or "", "op": "pong", "args": [str(self.api.now_ms())],
+                          "conn_id": sess.conn_id})
+        if op == "auth":
+            if sess.authed:
+                return self._ack(sess, rid, "auth", False, "Repeat auth")
+            if not isinstance(args, list) or len(args) != 3:
+                return self._ack(sess, rid, "auth", False, "Params Error")
+            key, expires, sign = args
+            api = self.api
+            if not isinstance(key, str) or key != api.api_key:
+                return self._ack(sess, rid, "auth", False, "Invalid apikey")
+            exp = str(expires)
+            if not exp.isdigit() or int(exp) <= api.now_ms() or not isinstance(sign, str):
+                return self._ack(sess, rid, "auth", False, "Params Error")
+            if not api.sign_ok("GET/realtime" + exp, sign):
+                return self._ack(sess, rid, "auth", False, "Invalid sign")
+            sess.key = key
+            sess.authed_at = api.now_ms()
+            return self._ack(sess, rid, "auth", True)
+        if op in ("subscribe", "unsubscribe"):
+            if not isinstance(args, list) or not args:
+                return self._ack(sess, rid, str(op), False, "Params Error")
+            bad = [a for a in args if a not in self.TOPICS]
+            if bad:
+                msg = f"error:handler not found,topic:{bad[0]}"
+                return self._ack(sess, rid, str(op), False, msg)
+            if not sess.authed:
+                return self._ack(sess, rid, str(op), False, "Request not authorized")
+            for topic in args:
+                sub = {"topic": topic}
+                if op == "subscribe" and sub not in sess.subs:
+                    sess.subs.append(sub)
+                    self._subs += 1
+                elif op == "unsubscribe" and sub in sess.subs:
+                    sess.subs.remove(sub)
+                    self._subs -= 1
+            return self._ack(sess, rid, str(op), True)
+        return self._ack(sess, rid, str(op), False, f"Params Error: unknown op {op}")
+
+    def on_close(self, sess: WsSession) -> None:
+        self._subs -= len(sess.subs)
+        sess.subs.clear()
+
+    def _on_order(self, order: Order) -> None:
+        """Matching-engine listener: new fills to ``execution``, the order to ``order``."""
+        if self._subs <= 0:
+            return
+        if self.faults and self.take_stream_drop(order.spec):
+            return
+        done = order.meta.get("bybit_stream_fills", 0)
+        order.meta["bybit_stream_fills"] = len(order.fills)
+        now = self.api.now_ms()
+        frames: dict[str, list[bytes]] = {"execution": [], "order": []}
+        new = order.fills[done:]
+        if new:
+            rows = [{"category": "spot", **self.api._exec_json(f)} for f in new]
+            frames["execution"].append(dumpb({"id": os.urandom(16).hex(), "topic": "execution",
+                                              "creationTime": now, "data": rows}))
+        row = {"category": "spot", **self.api.order_json(order)}
+        frames["order"].append(dumpb({"id": os.urandom(16).hex(), "topic": "order",
+                                      "creationTime": now, "data": [row]}))
+        for sess in self.sessions:
+            if sess.closed or not sess.authed:
+                continue
+            for topic in self.TOPICS[::-1]:                # execution first, as Bybit sends
+                if {"topic": topic} in sess.subs:
+                    for frame in frames[topic]:
+                        sess.push(frame)

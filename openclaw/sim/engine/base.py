@@ -250,6 +250,7 @@ class VenueSim:
         self.faults_applied: list[dict[str, Any]] = []
         self.trading: Any = None  # the venue's trading REST API (openclaw.sim.engine.trading)
         self.wsapi: Any = None  # the venue's trading WebSocket API (openclaw.sim.engine.wsapi)
+        self.private_ws: Any = None  # a private stream on its own path (Bybit /v5/private)
         self.app = web.Application()
         self.app.router.add_post("/_sim/fault", self._h_fault)
         self.app.router.add_get("/_sim/book", self._h_book)
@@ -354,6 +355,8 @@ class VenueSim:
         self.clock.remove_listener(self._on_step)
         if self.wsapi is not None:
             await self.wsapi.close()
+        if self.private_ws is not None:
+            await self.private_ws.close()
         if self.trading is not None:
             await self.trading.close()
         if self._own_clock:

@@ -16,7 +16,11 @@ order, replies written straight to the socket), the session state, held replies
   find the order by its client id over REST;
 * ``expire_session``: every logged-in session of the venue is logged out now (OKX/Bybit: the
   next private request gets the venue's "please log in" error; Binance: the ``session.logon``
-  key is forgotten).
+  key is forgotten);
+* ``drop_stream``: the next order (of ``symbol``, if given), placed on any route, is executed,
+  then every socket subscribed to the venue's private order stream (Binance user data, OKX
+  ``orders``, Bybit ``order``/``execution``) is cut before that order's pushes are written:
+  the client learns the order's fate from its REST/WS answer or a query.
 
 Venue modules subclass ``WsApi`` and implement ``handle`` (one text frame in, the reply bytes
 out, or None).
@@ -47,7 +51,7 @@ __all__ = ["WS_FAULTS", "WsApi", "WsFault", "WsSession"]
 log = logging.getLogger("openclaw.sim")
 
 #: Fault kinds that only the trading WebSocket APIs have.
-WS_FAULTS: tuple[str, ...] = ("drop_ws", "expire_session")
+WS_FAULTS: tuple[str, ...] = ("drop_ws", "expire_session", "drop_stream")
 
 _TEXT = WSMsgType.TEXT
 
@@ -248,6 +252,28 @@ class WsApi:
             return True
         return False
 
+    def take_stream_drop(self, spec: InstrumentSpec | None) -> bool:
+        """Consume an armed ``drop_stream`` fault for an order of ``spec``; if one was armed,
+        cut every socket with a private-stream subscription (True: push nothing)."""
+        for fault in self.faults:
+            if fault.kind != "drop_stream":
+                continue
+            if fault.symbol is not None and (
+                spec is None or normalize_symbol(spec.venue_symbol) != fault.symbol
+            ):
+                continue
+            fault.count -= 1
+            if fault.count <= 0:
+                self.faults.remove(fault)
+            self.faults_applied.append(
+                {"kind": "drop_stream", "symbol": None if spec is None else spec.venue_symbol}
+            )
+            for sess in list(self.sessions):
+                if sess.subs:
+                    sess.abort()
+            return True
+        return False
+
     def drop_all(self) -> None:
         """Cut every trading socket of this venue (the ``drop_ws`` fault)."""
         for sess in list(self.sessions):
@@ -276,7 +302,8 @@ class WsApi:
         count: int = 1,
         **params: Any,
     ) -> WsFault:
-        """``drop_ws`` (armed for the next WebSocket order) or ``expire_session`` (now)."""
+        """``drop_ws`` (armed for the next WebSocket order), ``drop_stream`` (the next order's
+        pushes) or ``expire_session`` (now)."""
         if kind not in self.fault_kinds:
             raise FaultError(f"unknown WebSocket API fault {kind!r}")
         params = {k: v for k, v in params.items() if v is not None}

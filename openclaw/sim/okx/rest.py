@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import re
 import time
+import zlib
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -37,7 +38,7 @@ from openclaw.sim.engine.market import ASK, BID, InstrumentSpec
 from openclaw.sim.engine.matching import Fill, Order, OrderError, Rules, default_rules
 from openclaw.sim.engine.trading import Call, RestFault, TradingApi
 
-__all__ = ["OkxTrading"]
+__all__ = ["OkxTrading", "inst_id_code"]
 
 _CID_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 _TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
@@ -53,6 +54,13 @@ STATE = {
 }
 CANCEL_SOURCE = {"user": "1", "ioc": "14", "market": "14", "fok": "14", "post_only": "31"}
 ORD_TYPES = ("market", "limit", "post_only", "fok", "ioc")
+
+
+def inst_id_code(inst_id: str) -> int:
+    """The instrument's ``instIdCode`` (``public/instruments``): OKX's integer id of an
+    instrument, which WebSocket order operations carry instead of ``instId`` (2026). A stable
+    number per instrument id here (OKX assigns its own)."""
+    return 10_000 + zlib.crc32(inst_id.encode()) % 9_000_000
 
 REJECTS = {
     "insufficient_balance": ("51008", "Order failed. Insufficient {asset} balance in account."),
@@ -331,6 +339,7 @@ class OkxTrading(TradingApi):
             "futureSettlement": False,
             "instFamily": "",
             "instId": spec.venue_symbol,
+            "instIdCode": inst_id_code(spec.venue_symbol),
             "instType": "SPOT",
             "lever": "",
             "listTime": "1548133413000",

@@ -8,7 +8,10 @@ and the ``orders`` channel.
   ``{"event":"error","code","msg","connId"}``: 60004 invalid timestamp, 60005 invalid apiKey,
   60006 timestamp expired, 60007 invalid sign, 60009 login failed (malformed args),
   60024 wrong passphrase.
-* ``{"id","op":"order"|"batch-orders"|"cancel-order"|"batch-cancel-orders","args":[...]}`` ->
+* ``{"id","op":"order"|"batch-orders"|"cancel-order"|"batch-cancel-orders","args":[...]}``, each
+  order identified by ``instIdCode`` (the integer of ``public/instruments``), not ``instId``:
+  required by OKX production since 2026-03 (docs/venues/okx.md); an order without it fails with
+  ``sCode`` 50014 "Parameter instIdCode can not be empty.", an unknown code with 51001 ->
   ``{"id","op","data":[{ordId, clOrdId, tag, ts, sCode, sMsg}],"code","msg","inTime",
   "outTime"}``; ``code`` "0" (all accepted), "1" (all failed), "2" (partly); per-order
   ``sCode``/``sMsg`` are the REST ones (same ``OkxTrading._place_one`` / ``_cancel_one``).
@@ -29,7 +32,7 @@ import orjson
 from openclaw.sim.engine.matching import Order
 from openclaw.sim.engine.trading import RestFault
 from openclaw.sim.engine.wsapi import WsApi, WsSession, dumpb
-from openclaw.sim.okx.rest import OkxTrading
+from openclaw.sim.okx.rest import OkxTrading, inst_id_code
 
 if TYPE_CHECKING:
     from openclaw.sim.engine.base import VenueSim
@@ -128,10 +131,13 @@ class OkxWsApi(WsApi):
         single = op in ("order", "cancel-order")
         if not isinstance(args, list) or not args or (single and len(args) != 1) or len(args) > 20:
             return self._op_reply(rid, op, [], "60013", "Invalid args", t_in)
+        refused = [self._by_code(a) for a in args]
         if placing:
-            rows = [self.api._place_one(a, call) for a in args]
+            rows = [r or self.api._place_one(self._with_inst_id(a), call)
+                    for r, a in zip(refused, args, strict=True)]
         else:
-            rows = [self.api._cancel_one(a) for a in args]
+            rows = [r or self.api._cancel_one(self._with_inst_id(a))
+                    for r, a in zip(refused, args, strict=True)]
         failed = sum(1 for r in rows if r["sCode"] != "0")
         if placing and self.faults:
             for row in rows:
@@ -145,6 +151,41 @@ class OkxWsApi(WsApi):
         if call.hold:
             self.hold(sess, out, call.hold)
             return None
+        return out
+
+    def _codes(self) -> dict[int, str]:
+        codes: dict[int, str] | None = getattr(self, "_code_map", None)
+        if codes is None:
+            codes = {inst_id_code(s.venue_symbol): s.venue_symbol
+                     for s in self.market.instruments(self.venue, "spot")}
+            self._code_map = codes
+        return codes
+
+    def _by_code(self, arg: Any) -> dict[str, Any] | None:
+        """The failed row of an order operation without a known ``instIdCode``, else None."""
+        if not isinstance(arg, dict):
+            return None
+        code = arg.get("instIdCode")
+        fail = None
+        if code is None or code == "":
+            fail = ("50014", "Parameter instIdCode can not be empty.")
+        else:
+            try:
+                known = int(code) in self._codes()
+            except (TypeError, ValueError):
+                known = False
+            if not known:
+                fail = ("51001", "Instrument ID does not exist.")
+        if fail is None:
+            return None
+        return {"clOrdId": str(arg.get("clOrdId") or ""), "ordId": "", "sCode": fail[0],
+                "sMsg": fail[1], "tag": str(arg.get("tag") or ""), "ts": str(self.api.now_ms())}
+
+    def _with_inst_id(self, arg: Any) -> Any:
+        if not isinstance(arg, dict):
+            return arg
+        out = dict(arg)
+        out["instId"] = self._codes()[int(arg["instIdCode"])]
         return out
 
     def _login(self, sess: WsSession, rid: Any, args: Any) -> bytes:
@@ -223,6 +264,8 @@ class OkxWsApi(WsApi):
     def _on_order(self, order: Order) -> None:
         """Matching-engine listener: push the order to every ``orders`` subscriber."""
         if self._order_subs <= 0:
+            return
+        if self.faults and self.take_stream_drop(order.spec):
             return
         row: dict[str, Any] | None = None
         for sess in self.sessions:

@@ -4,8 +4,10 @@ docs/venues/bybit.md. ``KIT`` is what the registry (``openclaw.venues.registry``
 
 from openclaw.venues.bybit import feed, history, probe
 from openclaw.venues.bybit.depth import BybitDepthDecoder
+from openclaw.venues.bybit.private import BybitPrivateStream
 from openclaw.venues.bybit.trade_ws import BybitFastRoute
 from openclaw.venues.kit import VenueKit
 
 KIT = VenueKit(feed=feed, depth=BybitDepthDecoder, trade_ws=BybitFastRoute,
-               history=history.list_orders, probe=probe)
+               history=history.list_orders, probe=probe,
+               private=BybitPrivateStream)

@@ -5,7 +5,9 @@ docs/venues/okx.md. ``KIT`` is what the registry (``openclaw.venues.registry``) 
 from openclaw.venues.kit import VenueKit
 from openclaw.venues.okx import feed, history, probe
 from openclaw.venues.okx.depth import OkxDepthDecoder
+from openclaw.venues.okx.private import OkxPrivateStream
 from openclaw.venues.okx.trade_ws import OkxFastRoute
 
 KIT = VenueKit(feed=feed, depth=OkxDepthDecoder, trade_ws=OkxFastRoute,
-               history=history.list_orders, probe=probe)
+               history=history.list_orders, probe=probe,
+               private=OkxPrivateStream)

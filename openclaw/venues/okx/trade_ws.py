@@ -8,6 +8,11 @@ Orders are ``{"id","op":"order","args":[{...}]}`` answered by ``{"id","op","code
 "data":[{"ordId","clOrdId","sCode","sMsg",...}]}`` (``code`` "1": the order failed, see
 ``sCode``). Keepalive: the text ``ping`` answered by ``pong`` (the venue drops a connection
 silent for 30 s). The reply carries ids only: fills come from the order query, as on ccxt.
+
+Since 2026-03 OKX production refuses WebSocket order operations that name the instrument by
+``instId``: they carry ``instIdCode``, the integer of ``public/instruments`` (docs/venues/okx.md
+§instIdCode). The codes come from the ccxt markets the route is given at start
+(``use_markets``); an instrument without a code goes through ccxt (``RouteDown``: nothing sent).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 from openclaw.execution.fast.base import (
     FastRoute,
     ReplyLost,
+    RouteDown,
     VenueRejected,
     json_str,
     plain,
@@ -55,6 +61,22 @@ class OkxFastRoute(FastRoute):
         if not self._passphrase:
             raise ValueError("okx: the fast route needs the API passphrase")
         self._codes = venue_codes("okx")
+        self.inst_codes: dict[str, int] = {}     # unified symbol -> instIdCode
+
+    def use_markets(self, markets: dict[str, Any]) -> None:
+        """Take each spot market's ``instIdCode`` from ccxt's markets (``load_markets``)."""
+        for symbol, m in markets.items():
+            code = m.get("instIdCode")
+            if code is None:
+                code = (m.get("info") or {}).get("instIdCode")
+            if code not in (None, ""):
+                self.inst_codes[symbol] = int(code)
+
+    def _inst_code(self, order: Order) -> int:
+        code = self.inst_codes.get(order.symbol)
+        if code is None:
+            raise RouteDown(f"okx: no instIdCode known for {order.symbol}")
+        return code
 
     def _login_frame(self) -> bytes | None:
         ts = str(int(time.time()))
@@ -83,14 +105,14 @@ class OkxFastRoute(FastRoute):
 
     def _build_place(self, order: Order) -> tuple[str, bytes]:
         cid = order.client_id
-        inst = self._symbols.get(order.symbol) or self.venue_symbol(order.symbol)
+        inst = self._inst_code(order)
         qty = plain(order.qty)
         if order.order_type is OrderType.LIMIT:
-            frame = (f'{{"id":"{cid}","op":"order","args":[{{"instId":"{inst}",'
+            frame = (f'{{"id":"{cid}","op":"order","args":[{{"instIdCode":{inst},'
                      f'"tdMode":"cash","side":"{order.side.value}","ordType":"ioc",'
                      f'"px":"{plain(order.price)}","sz":"{qty}","clOrdId":"{cid}"}}]}}')
         else:
-            frame = (f'{{"id":"{cid}","op":"order","args":[{{"instId":"{inst}",'
+            frame = (f'{{"id":"{cid}","op":"order","args":[{{"instIdCode":{inst},'
                      f'"tdMode":"cash","side":"{order.side.value}","ordType":"market",'
                      f'"sz":"{qty}","tgtCcy":"base_ccy","clOrdId":"{cid}"}}]}}')
         return cid, frame.encode()
@@ -134,8 +156,8 @@ class OkxFastRoute(FastRoute):
         return self._result(msg)
 
     def _build_cancel(self, order: Order, rid: str) -> tuple[str, bytes]:
-        inst = self.venue_symbol(order.symbol)
-        return rid, (f'{{"id":"{rid}","op":"cancel-order","args":[{{"instId":"{inst}",'
+        inst = self._inst_code(order)
+        return rid, (f'{{"id":"{rid}","op":"cancel-order","args":[{{"instIdCode":{inst},'
                      f'"clOrdId":"{order.client_id}"}}]}}').encode()
 
     def _parse_cancel(self, order: Order, msg: dict[str, Any]) -> dict[str, Any]:

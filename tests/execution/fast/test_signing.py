@@ -16,6 +16,7 @@ from decimal import Decimal
 import orjson
 import pytest
 
+from openclaw.execution.fast import RouteDown
 from openclaw.execution.venues import Credentials
 from openclaw.model.orders import Order
 from openclaw.venues.binance.trade_ws import BinanceFastRoute
@@ -88,11 +89,16 @@ def test_okx_login_sign_is_the_documented_formula() -> None:
 @pytest.mark.parametrize("kind", ["limit", "market"])
 def test_okx_order_frame(kind: str) -> None:
     route = OkxFastRoute("ws://127.0.0.1:1/ws/v5/private", SIM)
+    with pytest.raises(RouteDown):          # no instIdCode known: the order goes through ccxt
+        route._build_place(_order("okx", kind))
+    route.use_markets({"BTC/USDT": {"info": {"instId": "BTC-USDT", "instIdCode": "10042"}}})
     rid, frame = route._build_place(_order("okx", kind))
     msg = orjson.loads(frame)
     assert msg["id"] == rid and msg["op"] == "order"
     (arg,) = msg["args"]
-    assert arg["instId"] == "BTC-USDT" and arg["tdMode"] == "cash" and arg["side"] == "buy"
+    # since 2026-03 OKX WebSocket orders name the instrument by instIdCode, not instId
+    assert arg["instIdCode"] == 10042 and "instId" not in arg
+    assert arg["tdMode"] == "cash" and arg["side"] == "buy"
     assert arg["clOrdId"] == rid and arg["sz"] == "0.00100"
     if kind == "limit":
         assert arg["ordType"] == "ioc" and arg["px"] == "65000.10"

@@ -9,6 +9,8 @@ from typing import Any
 
 from support.wsapiclient import VenueWs, WsClient, best, make_ccxt, orders, run, start
 
+from openclaw.sim.okx.rest import inst_id_code
+
 
 async def _push(c: WsClient, pred: Any, timeout: float = 10.0) -> dict[str, Any]:
     """The first ``orders`` push (kept or new) whose data row satisfies ``pred``."""
@@ -80,7 +82,7 @@ def test_orders_channel_and_batch() -> None:
                 "op": "batch-orders",
                 "args": [
                     {
-                        "instId": "BTC-USDT",
+                        "instIdCode": inst_id_code("BTC-USDT"),
                         "tdMode": "cash",
                         "side": "buy",
                         "ordType": "limit",
@@ -89,7 +91,7 @@ def test_orders_channel_and_batch() -> None:
                         "clOrdId": "okb1",
                     },
                     {
-                        "instId": "BTC-USDT",
+                        "instIdCode": inst_id_code("BTC-USDT"),
                         "tdMode": "cash",
                         "side": "buy",
                         "ordType": "limit",
@@ -106,8 +108,8 @@ def test_orders_channel_and_batch() -> None:
                 "id": "cb",
                 "op": "batch-cancel-orders",
                 "args": [
-                    {"instId": "BTC-USDT", "clOrdId": "okb1"},
-                    {"instId": "BTC-USDT", "clOrdId": "okb2"},
+                    {"instIdCode": inst_id_code("BTC-USDT"), "clOrdId": "okb1"},
+                    {"instIdCode": inst_id_code("BTC-USDT"), "clOrdId": "okb2"},
                 ],
             }
             r = await c.request(cancel_all)
@@ -118,6 +120,42 @@ def test_orders_channel_and_batch() -> None:
             assert r["code"] == "60013" and r["data"] == []
             states = {o["client_id"]: o["status"] for o in await orders(base)}
             assert states == {"okpush1": "filled", "okrest1": "canceled", "okb1": "canceled"}
+        finally:
+            await c.close()
+            await ex.close()
+            await sims.aclose()
+
+    run(body)
+
+
+def test_ws_order_without_inst_id_code_is_refused_as_production_does() -> None:
+    """Since 2026-03 OKX production refuses WebSocket orders named by ``instId`` alone:
+    ``sCode`` 50014 "Parameter instIdCode can not be empty." (docs/venues/okx.md); REST is
+    unchanged, and ``public/instruments`` publishes each code."""
+
+    async def body() -> None:
+        sims = await start()
+        base = sims.urls["okx"]["rest"]
+        ex = make_ccxt("okx", base)
+        c = await WsClient.open(sims.urls["okx"]["ws_private"], "id")
+        try:
+            markets = await ex.load_markets()
+            assert markets["BTC/USDT"]["info"]["instIdCode"] == inst_id_code("BTC-USDT")
+            ws = VenueWs("okx", c)
+            await ws.login()
+            old = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "market",
+                   "sz": "0.001", "tgtCcy": "base_ccy", "clOrdId": "nocode1"}
+            r = await c.request({"id": "n1", "op": "order", "args": [old]})
+            assert r["code"] == "1"
+            assert r["data"][0]["sCode"] == "50014"
+            assert r["data"][0]["sMsg"] == "Parameter instIdCode can not be empty."
+            bad = {**old, "instIdCode": 1, "clOrdId": "nocode2"}
+            r = await c.request({"id": "n2", "op": "order", "args": [bad]})
+            assert r["code"] == "1" and r["data"][0]["sCode"] == "51001"
+            assert not [o for o in await orders(base) if o["client_id"].startswith("nocode")]
+            good = {**old, "instIdCode": inst_id_code("BTC-USDT"), "clOrdId": "code1"}
+            r = await c.request({"id": "n3", "op": "order", "args": [good]})
+            assert r["code"] == "0" and r["data"][0]["ordId"]
         finally:
             await c.close()
             await ex.close()
