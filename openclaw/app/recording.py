@@ -45,11 +45,13 @@ def leg_latencies(orders: list[Order]) -> dict[str, dict[str, list[float]]]:
     return out
 
 
-async def finish_recording(rec: Recorder, orders: list[Order]) -> dict[str, Any]:
-    """``latency.json`` from the run's orders, then the recorder closed (off the loop); its
-    counters for the run summary."""
+async def finish_recording(rec: Recorder, orders: list[Order],
+                           run: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``latency.json`` from the run's orders (and ``run``: start balances, fees, start
+    amounts, slippage), then the recorder closed (off the loop); its counters for the run
+    summary."""
     lat = leg_latencies(orders)
-    rec.write_meta(LATENCY, {"legs": lat})
+    rec.write_meta(LATENCY, {"legs": lat, "run": run or {}})
     st = await asyncio.to_thread(rec.close)
     return {"dir": str(rec.dir), "frames": st.frames, "events": st.events,
             "dropped": st.dropped, "parts": st.parts, "deleted_parts": st.deleted_parts,

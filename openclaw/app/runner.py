@@ -760,7 +760,11 @@ async def shutdown_system(r: Running, drain_timeout: float) -> dict[str, Any]:
     if r.recorder is not None and m is not None:
         from openclaw.app.recording import finish_recording
 
-        out["record"] = await finish_recording(r.recorder, m.orders)
+        out["record"] = await finish_recording(r.recorder, m.orders, {
+            "balances": getattr(r.reconciler, "start_balances", None) or {},
+            "fees_bps": {v: f.get("bps") for v, f in r.fees.items()},
+            "max_start": [[v, a, x] for (v, a), x in r.max_start.items()],
+            "slippage_bps": float(p.slippage) * 10000 if p is not None else 0.0})
     if r.alerter is not None:
         out["alerts_flushed"] = await r.alerter.flush(5.0)
     if r.telegram is not None:

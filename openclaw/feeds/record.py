@@ -172,7 +172,8 @@ class Recorder:
     def write_meta(self, name: str, data: dict[str, Any]) -> Path:
         """A JSON document next to the parts (``meta.json``: config, measured latencies)."""
         path = self.dir / name
-        path.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
+        path.write_bytes(orjson.dumps(data, default=str,
+                                     option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
         return path
 
     # -- the writer thread ---------------------------------------------------------------------
