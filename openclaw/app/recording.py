@@ -56,3 +56,23 @@ async def finish_recording(rec: Recorder, orders: list[Order],
     return {"dir": str(rec.dir), "frames": st.frames, "events": st.events,
             "dropped": st.dropped, "parts": st.parts, "deleted_parts": st.deleted_parts,
             "bytes": st.bytes_written, "latency_venues": sorted(lat)}
+
+
+async def record_feeds(path: str, out_dir: str, seconds: float, seed: int = 7) -> dict[str, Any]:
+    """``openclaw-trading record``: the feeds of the run file ``path`` (no strategy) recorded
+    into ``out_dir`` for ``seconds``; the recorder's counters."""
+    from openclaw.app.config import RecordConfig, load_config
+    from openclaw.app.runner import Running, close_system, shutdown_system, start_system
+
+    cfg = load_config(path)
+    cfg = cfg.model_copy(update={"record": RecordConfig(dir=out_dir)})
+    r = Running()
+    try:
+        await start_system(cfg, r, paper=False, seed=seed, source=path, with_strategies=False)
+        await asyncio.sleep(seconds)
+        summary = await shutdown_system(r, drain_timeout=5.0)
+        if "record" not in summary and r.recorder is not None:
+            summary["record"] = await finish_recording(r.recorder, [])
+        return {"record": summary.get("record"), "book_states": summary.get("book_states")}
+    finally:
+        await close_system(r)

@@ -25,6 +25,8 @@ def demo_cmd(
         "normal", "--journal-sync",
         help="Journal durability: normal (kill -9 safe; simulators only) or full (also "
              "power-loss safe, an fsync per order list; what live runs use)."),
+    record: str = typer.Option("", "--record", help="Record the run into this directory "
+                               "(frames, orders, config, latencies; docs/recording.md)."),
 ) -> None:
     """Triangular arbitrage across Binance, OKX and Bybit on the local simulators, end to end."""
     import asyncio
@@ -39,7 +41,8 @@ def demo_cmd(
         raise typer.Exit(code=2)
     view = DemoLive() if sys.stdout.isatty() and not json_out else None   # a log: once, at the end
     summary = asyncio.run(run_demo(seconds, seed, journal or None, view=view,
-                                   route=route, journal_sync=journal_sync.upper()))
+                                   route=route, journal_sync=journal_sync.upper(),
+                                   record=record or None))
     if json_out:
         echo_json(summary)
     else:
