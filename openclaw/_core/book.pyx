@@ -35,8 +35,24 @@ STATE_NAMES = ("SYNCING", "LIVE", "STALE", "RESYNCING")
 cdef type ndarray = np.ndarray
 
 
+cdef ns_t _sim_now = 0        # > 0: simulated time (a backtest), read by every stage of the core
+
+
+def set_sim_time(ns_t t) -> None:
+    """Make the core's clock read ``t`` ns (a backtest's event time); 0: the monotonic clock."""
+    global _sim_now
+    _sim_now = t
+
+
+def sim_time() -> int:
+    """The simulated time set by ``set_sim_time`` (0: the core reads the monotonic clock)."""
+    return _sim_now
+
+
 cdef ns_t now_ns() noexcept nogil:
     cdef timespec ts
+    if _sim_now != 0:
+        return _sim_now
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return <ns_t>ts.tv_sec * 1000000000 + ts.tv_nsec
 

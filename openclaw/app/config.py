@@ -405,6 +405,16 @@ class IbkrRunConfig(_Model):
         return self
 
 
+class RecordConfig(_Model):
+    """``[record]``: every raw depth frame (receive time in ns), REST snapshot and order event
+    of the run into ``dir`` (docs/recording.md); empty ``dir``: no recording."""
+
+    dir: str = ""
+    budget_mb: float = Field(default=1024.0, gt=0)
+    rotate_mb: float = Field(default=64.0, gt=0)
+    rotate_s: float = Field(default=3600.0, gt=0)
+
+
 class Config(_Model):
     """A whole run."""
 
@@ -419,6 +429,7 @@ class Config(_Model):
     reconcile: ReconcileConfig = ReconcileConfig()
     control: ControlConfig = ControlConfig()
     metadata: MetadataConfig = MetadataConfig()
+    record: RecordConfig = RecordConfig()   # docs/recording.md
     bus: BusConfig | None = None        # roles across processes (run --role); docs/bus.md
 
     @model_validator(mode="after")

@@ -52,8 +52,9 @@ from typing import Any, Protocol
 
 import aiohttp
 import numpy as np
+import orjson
 
-from openclaw.app.config import Config
+from openclaw.app.config import Config, RecordConfig
 from openclaw.app.runner import Running, close_system, shutdown_system, start_system
 from openclaw.execution.fast import route_report
 from openclaw.execution.router import VenueRoute
@@ -162,7 +163,8 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
                    view: DemoView | None = None, slippage_bps: float = 15.0,
                    route: str = DEFAULT_ROUTE,
                    journal_sync: str = DEFAULT_JOURNAL_SYNC,
-                   intent_log: bool | None = None) -> dict[str, Any]:
+                   intent_log: bool | None = None,
+                   record: str | None = None) -> dict[str, Any]:
     """Run the pipeline for ``seconds``; returns the summary (the ``--json`` object).
 
     The demo is ``demo_config`` run by the same wiring as ``openclaw-trading run``
@@ -171,7 +173,9 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
     ``"ws"`` through each venue's trading WebSocket (ccxt while a socket is down; queries stay
     on ccxt). ``journal_sync``: the journal's ``synchronous`` level, ``"NORMAL"`` (default:
     simulators only, kill -9 safe) or ``"FULL"`` (also power-loss safe; what live runs use).
-    ``intent_log``: the send path through the journal's intent log (None: on with NORMAL)."""
+    ``intent_log``: the send path through the journal's intent log (None: on with NORMAL).
+    ``record``: a directory to record the run into (``[record]``: frames, snapshots, orders,
+    configuration, measured leg latencies; ``run.json`` holds this summary)."""
     if route not in ROUTES:
         raise ValueError(f"route must be one of {ROUTES}, not {route!r}")
     sync = journal_sync.upper()
@@ -180,6 +184,8 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
     path = journal_path or str(Path(tempfile.mkdtemp(prefix="openclaw-demo-")) / "journal.sqlite")
     cfg = demo_config(seed=seed, route=route, journal_path=path, journal_sync=sync,
                       slippage_bps=slippage_bps, intent_log=intent_log)
+    if record:
+        cfg = cfg.model_copy(update={"record": RecordConfig(dir=record)})
     r = Running()
     pauses = GcPauses()
     rng = random.Random(seed)
@@ -238,6 +244,9 @@ async def run_demo(seconds: float = 30.0, seed: int = 7, journal_path: str | Non
             summary["pnl"].get(asset, 0.0) * px for asset, px in marks.items())
         summary.setdefault("alerts_delivered", None)    # None: sent to a configured chat
         summary["gc"] = pauses.report()
+        if record:
+            Path(record, "run.json").write_bytes(orjson.dumps(
+                summary, default=float, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
     finally:
         pauses.uninstall()
         gc.unfreeze()

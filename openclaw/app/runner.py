@@ -52,6 +52,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from openclaw.app.config import (
@@ -325,6 +326,7 @@ class Running:
     reconciler: Any = None       # execution.reconcile.Reconciler (journal vs venue balances)
     results: dict[str, Any] = field(default_factory=dict)   # what configured strategies return
     control: Any = None          # control.ControlServer (the authenticated loopback API)
+    recorder: Any = None         # feeds.record.Recorder ([record]): frames, snapshots, orders
     config: Any = None           # the run's Config with instruments completed from metadata
     metadata: dict[str, Any] = field(default_factory=dict)   # venue -> VenueMetadata
     fees: dict[str, dict[str, Any]] = field(default_factory=dict)  # venue -> bps, source
@@ -532,11 +534,15 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
                               category=i.category, base=i.base, quote=i.quote)
                    for i in cfg.instruments]
     feeds = cfg.feeds
+    if cfg.record.dir:
+        from openclaw.app.recording import start_recorder
+
+        r.recorder = start_recorder(cfg, source)
     r.aggregator = Aggregator(instruments, endpoints, capacity=feeds.capacity,
                               bybit_depth=feeds.bybit_depth,
                               config=ConnectionConfig(stale_after=feeds.stale_after_ms / 1e3,
                                                       data_timeout=feeds.data_timeout_ms / 1e3),
-                              feeds=FEEDS)
+                              feeds=FEEDS, recorder=r.recorder)
     r.router = router
     r.to_sim = to_sim
     await _start_risk(cfg, r)
@@ -553,6 +559,8 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
     r.manager = OrderManager(router, risk=r.gate, alerter=r.alerter, reconciler=r.reconciler,
                              partial_policy=cfg.strategy.triarb.partial_policy if triarb
                              else "hold")
+    if r.recorder is not None:
+        r.manager.on_settled.append(r.recorder.on_orders)
     if triarb:
         slip = cfg.strategy.triarb.slippage_bps
         if slip is None:
@@ -753,6 +761,14 @@ async def shutdown_system(r: Running, drain_timeout: float) -> dict[str, Any]:
                    refused_by_risk=ms.refused_by_risk, pipeline_errors=ms.errors,
                    unwind_refused=ms.unwind_refused, unwind_incomplete=ms.unwind_incomplete,
                    latency=latency_report(m.clock, worst=3))
+    if r.recorder is not None and m is not None:
+        from openclaw.app.recording import finish_recording
+
+        out["record"] = await finish_recording(r.recorder, m.orders, {
+            "balances": getattr(r.reconciler, "start_balances", None) or {},
+            "fees_bps": {v: f.get("bps") for v, f in r.fees.items()},
+            "max_start": [[v, a, x] for (v, a), x in r.max_start.items()],
+            "slippage_bps": float(p.slippage) * 10000 if p is not None else 0.0})
     if r.alerter is not None:
         out["alerts_flushed"] = await r.alerter.flush(5.0)
     if r.telegram is not None:
@@ -806,6 +822,8 @@ async def close_system(r: Running) -> None:
         steps.append(("fake telegram", r.telegram.stop))
     if r.sims is not None:
         steps.append(("simulators", r.sims.aclose))
+    if r.recorder is not None:      # idempotent: already closed by a completed shutdown
+        steps.append(("recorder", partial(asyncio.to_thread, r.recorder.close)))
     for name, step in steps:
         try:
             await step()

@@ -28,6 +28,8 @@ def demo_cmd(
     intent_log: str = typer.Option(
         "auto", "--intent-log",
         help="Send path through the journal's intent log: on, off, or auto (on with normal)."),
+    record: str = typer.Option("", "--record", help="Record the run into this directory "
+                               "(frames, orders, config, latencies; docs/recording.md)."),
 ) -> None:
     """Triangular arbitrage across Binance, OKX and Bybit on the local simulators, end to end."""
     import asyncio
@@ -47,7 +49,8 @@ def demo_cmd(
     summary = asyncio.run(run_demo(seconds, seed, journal or None, view=view,
                                    route=route, journal_sync=journal_sync.upper(),
                                    intent_log=None if intent_log == "auto"
-                                   else intent_log == "on"))
+                                   else intent_log == "on",
+                                   record=record or None))
     if json_out:
         echo_json(summary)
     else:

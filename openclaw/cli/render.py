@@ -364,3 +364,23 @@ def print_report(report: dict[str, Any]) -> None:
 
 def _assets(amounts: Mapping[str, str]) -> str:
     return " ".join(f"{v} {k}" for k, v in amounts.items())
+
+
+def print_backtest(out: dict[str, Any]) -> None:
+    """The backtest's summary: counts, P&L, fill and ghost rates, the survival curve."""
+    c = console()
+    t = Table(title=f"backtest: {out['frames']} frames, {out['recorded_seconds']} s recorded, "
+                    f"{out['wall_s']} s wall ({out['frames_per_s']} frames/s)")
+    t.add_column("")
+    t.add_column("", justify="right")
+    for k in ("opportunities", "arbitrages", "orders", "fills", "incomplete", "unwinds",
+              "refused_by_risk", "fill_rate", "ghost_rate"):
+        t.add_row(k, str(out.get(k)))
+    for asset, x in sorted(out.get("pnl", {}).items()):
+        t.add_row(f"pnl {asset}", f"{x:.8g}")
+    t.add_row("pnl USDT (marked)", f"{out.get('pnl_usdt_marked', 0.0):.4f}")
+    c.print(t)
+    surv = out.get("survival") or {}
+    if any(v is not None for v in surv.values()):
+        c.print("survival (all legs still fillable after ms): "
+                + ", ".join(f"{k}: {v}" for k, v in surv.items()))

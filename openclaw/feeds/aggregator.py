@@ -18,6 +18,7 @@ import aiohttp
 from openclaw._core.book import BookSet, OrderBook
 from openclaw._core.merge import MergedBook
 from openclaw.feeds.connection import ConnectionConfig, VenueConnection
+from openclaw.feeds.record import Recorder
 from openclaw.feeds.state import BookState, FeedCounters
 from openclaw.feeds.sync import BookSync
 from openclaw.model.instrument import Instrument
@@ -63,7 +64,9 @@ class Aggregator:
         merge_depth: int = 10,
         bybit_depth: int = 50,
         config: ConnectionConfig | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
+        """``recorder``: every connection's frames also go to its channel (``[record]``)."""
         if not instruments:
             raise ValueError("the aggregator needs at least one instrument")
         seen: set[tuple[str, str]] = set()
@@ -107,6 +110,7 @@ class Aggregator:
         self.connections: list[VenueConnection] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._session: aiohttp.ClientSession | None = None
+        self.recorder = recorder
 
     # -- reading ------------------------------------------------------------------------------
     def book(self, venue: str, key: str) -> OrderBook:
@@ -133,6 +137,11 @@ class Aggregator:
             },
         }
 
+    def on_book(self, book_id: int, recv_ts: int) -> None:
+        """A book changed: merge it, tell the subscribers (the feeds call this; a backtest
+        too)."""
+        self._on_book(book_id, recv_ts)
+
     def _on_book(self, book_id: int, recv_ts: int) -> None:
         slot = self._merge_slot.get(book_id)
         if slot is not None:
@@ -141,6 +150,12 @@ class Aggregator:
             cb(book_id, recv_ts)
 
     # -- lifecycle ----------------------------------------------------------------------------
+    def build(self) -> list[VenueConnection]:
+        """The connections (not started): one per venue stream, each with its sync."""
+        if not self.connections:
+            self._build()
+        return self.connections
+
     def _build(self) -> None:
         groups: dict[tuple[str, str], list[tuple[Instrument, int]]] = {}
         for book_id, inst in self.instrument_of.items():
@@ -154,6 +169,8 @@ class Aggregator:
                 self.bookset, insts, ep, category=category, depth=self.bybit_depth,
                 config=self.config, listener=self._on_book, session=self._session,
                 counters=counters)
+            if self.recorder is not None:
+                conn.recorder = self.recorder.channel(venue, category)
             self.connections.append(conn)
 
     async def start(self) -> None:
@@ -161,7 +178,8 @@ class Aggregator:
         if self._tasks:
             raise RuntimeError("aggregator already started")
         self._session = aiohttp.ClientSession()
-        self._build()
+        if not self.connections:    # built ahead (``build``): each opens its own session
+            self._build()
         for conn in self.connections:
             self._tasks.append(asyncio.create_task(conn.run(), name=f"feed:{conn.sync.venue}"))
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import aiohttp
 import websockets
 
+from openclaw.feeds.record import Channel
 from openclaw.feeds.state import BookState
 from openclaw.feeds.sync import (
     BookSync,
@@ -69,6 +70,7 @@ class VenueConnection:
         self._tasks: set[asyncio.Task[None]] = set()
         self.connected = asyncio.Event()
         self.error: BaseException | None = None
+        self.recorder: Channel | None = None     # [record]: every frame, before the sync
 
     # -- venue hooks ------------------------------------------------------------------------
     def ping_frame(self) -> str | None:
@@ -135,6 +137,8 @@ class VenueConnection:
         """One connection's life, including rollovers onto fresh sockets at ``max_age``."""
         ws = await self._connect()
         self._ws = ws
+        if self.recorder is not None:
+            self.recorder.connect(self.url)
         self._last_rx = time.monotonic()
         self._fetching.clear()
         self.sync.on_connect()
@@ -162,8 +166,11 @@ class VenueConnection:
         try:
             sync = self.sync
             listener = self.listener
+            rec = self.recorder
             async for frame in ws:
                 recv_ts = time.monotonic_ns()
+                if rec is not None:
+                    rec.frame(frame, recv_ts)
                 self._last_rx = recv_ts / 1e9
                 book_id = sync.on_frame(frame, recv_ts)
                 if book_id >= 0 and listener is not None:
@@ -200,6 +207,8 @@ class VenueConnection:
         # frames of the new socket go through the same sync while the old one still reads
         async for frame in ws:
             recv_ts = time.monotonic_ns()
+            if self.recorder is not None:
+                self.recorder.frame(frame, recv_ts)
             book_id = self.sync.on_frame(frame, recv_ts)
             if book_id >= 0 and self.listener is not None:
                 self.listener(book_id, recv_ts)
@@ -279,7 +288,10 @@ class VenueConnection:
         finally:
             self._fetching.discard(action.book_id)
         self.sync.counters.snapshots_fetched += 1
-        book_id = self.sync.on_snapshot(action.book_id, body, time.monotonic_ns())
+        recv_ts = time.monotonic_ns()
+        if self.recorder is not None:
+            self.recorder.snapshot(url, action.instrument.key, body, recv_ts)
+        book_id = self.sync.on_snapshot(action.book_id, body, recv_ts)
         if book_id >= 0 and self.listener is not None:
             self.listener(book_id, time.monotonic_ns())
         await self._drain()

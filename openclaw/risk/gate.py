@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 
@@ -43,6 +43,8 @@ class RiskGate:
         ``symbols``: (venue, order symbol such as "BTC/USDT") -> the venue symbol."""
         self.engine = engine
         self.index = index
+        #: the check's clock (ns); a backtest gives its simulated one (the core's clock)
+        self.clock: Callable[[], int] = time.monotonic_ns
         self.symbols = symbols
         self.books = books
         for (venue, sym), book in books.items():
@@ -125,7 +127,7 @@ class RiskGate:
             self.orders[k] = (self._cid(o.client_id), price, _exact(o.qty, lot, "qty"),
                               mid, inst, BUY if o.side is Side.BUY else SELL,
                               MARKET if market else LIMIT)
-        failed = self.engine.check_slice(0, len(orders), time.monotonic_ns())
+        failed = self.engine.check_slice(0, len(orders), self.clock())
         if failed == 0:
             return None
         self.count_refusal(len(orders))
