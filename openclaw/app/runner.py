@@ -313,6 +313,7 @@ class Running:
     sims: Any = None
     telegram: Any = None
     journal: Any = None
+    journal_lock: Any = None     # journal.lock.JournalLock: one engine per journal
     alerter: Any = None
     routes: dict[str, Any] = field(default_factory=dict)
     aggregator: Any = None
@@ -430,6 +431,7 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
     from openclaw.feeds.aggregator import Aggregator, VenueEndpoints
     from openclaw.feeds.connection import ConnectionConfig
     from openclaw.journal import Journal
+    from openclaw.journal.lock import lock_journal
     from openclaw.model.instrument import Instrument
     from openclaw.venues.registry import FEEDS, fast_route_for, private_stream_for
 
@@ -446,6 +448,7 @@ async def start_system(cfg: Config, r: Running, *, paper: bool, seed: int, sourc
                                                        r.sims.urls.items()}})
     sync = journal_synchronous(cfg, paper)
     intents = cfg.journal.intent_log if cfg.journal.intent_log is not None else sync == "NORMAL"
+    r.journal_lock = lock_journal(cfg.journal.path)     # a second engine is refused here
     r.journal = await Journal.open(cfg.journal.path, synchronous=sync, intent_log=intents)
     log.info("journal open", extra={"path": cfg.journal.path, "synchronous": sync,
                                     "inline_send_path": r.journal.inline,
@@ -829,6 +832,8 @@ async def close_system(r: Running) -> None:
             await step()
         except Exception:  # noqa: BLE001 - keep closing the rest, but say what failed
             log.exception("closing %s failed", name)
+    if r.journal_lock is not None:
+        r.journal_lock.release()
     if r.journal is not None:
         log.info("journal closed", extra={"path": str(r.journal.path)})
 

@@ -294,8 +294,9 @@ _CHAOS_COLUMNS = ("fault", "layer", "venue", "orders", "fills", "lost", "dup", "
 def _chaos_cells(row: Any) -> list[str]:
     rec = "-" if row.recovery_ms is None else f"{row.recovery_ms:,.1f}"
     return [row.name, row.layer, row.venue, str(row.orders), str(row.fills), str(row.lost),
-            str(row.duplicates), "equal" if row.books_ok else "DIFFER", rec, str(row.alerts),
-            "pass" if row.ok else "FAIL"]
+            str(row.duplicates),
+            "-" if row.books_ok is None else "equal" if row.books_ok else "DIFFER", rec,
+            str(row.alerts), "pass" if row.ok else "FAIL"]
 
 
 def print_chaos_progress(row: Any) -> None:

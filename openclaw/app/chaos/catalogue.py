@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
+from openclaw.app.chaos.process import PROCESS_FAULTS
 from openclaw.app.chaos.runner import VENUES, Fault, Trial
 from openclaw.feeds.state import FeedCounters
 from openclaw.model.orders import OrderStatus
@@ -280,6 +281,8 @@ CATALOGUE: tuple[Fault, ...] = (
                    "leg re-sent after a new login (or through ccxt) and FILLED once, one "
                    "route (via)", lambda v: _ws_then_rest("expire_session", must_fill=True),
                    route="ws"),
+    # -- process and disk (openclaw/app/chaos/process.py) ---------------------------------------
+    *PROCESS_FAULTS,
 )
 
 

@@ -42,7 +42,8 @@ from openclaw.execution.audit import audit_orders
 from openclaw.feeds.state import BookState, FeedCounters
 from openclaw.model.orders import Order
 
-__all__ = ["ROW_KEYS", "Fault", "FaultRow", "Trial", "chaos_config", "run_catalogue", "run_fault"]
+__all__ = ["ROW_KEYS", "Fault", "FaultRow", "Trial", "chaos_config", "run_catalogue", "run_fault",
+           "run_standalone"]
 
 log = logging.getLogger("openclaw.chaos")
 
@@ -75,6 +76,9 @@ class Fault:
     route: str = "ccxt"         # order entry of the run: "ccxt" or "ws"
     min_alerts: int = 0         # alerts the fault must raise (delivered to Telegram)
     alert_match: str = ""       # a regular expression one delivered alert line must match
+    #: a fault that needs no ``start_system`` run of this process (process, IBKR, fuzz): it
+    #: builds its own run and fills the row from its own evidence; ``act`` is then unused
+    run: Callable[[Fault, int], Awaitable[FaultRow]] | None = None
 
 
 @dataclass
@@ -88,7 +92,7 @@ class FaultRow:
     fills: int = 0
     lost: int = 0
     duplicates: int = 0
-    books_ok: bool = False
+    books_ok: bool | None = False   # None: the fault's run holds no book
     recovery_ms: float | None = None
     alerts: int = 0
     ok: bool = False
@@ -280,6 +284,8 @@ async def venue_audit(t: Trial) -> tuple[int, int, list[str]]:
 
 async def run_fault(fault: Fault, *, seed: int = 7, timeout: float = 60.0) -> FaultRow:
     """One fault in a fresh system with its own journal; the row from the evidence."""
+    if fault.run is not None:
+        return await run_standalone(fault, seed, timeout)
     row = FaultRow(fault.name, fault.layer, fault.venue)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="openclaw-chaos-") as tmp:
@@ -333,6 +339,25 @@ async def run_fault(fault: Fault, *, seed: int = 7, timeout: float = 60.0) -> Fa
             why.append("no recovery was observed")
     row.why = why
     row.ok = not why and row.books_ok and row.lost == 0 and row.duplicates == 0
+    row.seconds = round(time.monotonic() - t0, 2)
+    return row
+
+
+async def run_standalone(fault: Fault, seed: int, timeout: float) -> FaultRow:
+    """A fault with its own run (``Fault.run``): its row, ok only if nothing was lost or
+    doubled, the books (when it has any) were equal and no check failed."""
+    assert fault.run is not None
+    t0 = time.monotonic()
+    try:
+        row = await asyncio.wait_for(fault.run(fault, seed), timeout)
+    except Exception as e:  # noqa: BLE001 - the row says what broke; the next fault runs
+        log.exception("chaos fault %s: the run failed", fault.name)
+        row = FaultRow(fault.name, fault.layer, fault.venue, books_ok=None,
+                       why=[f"run failed: {type(e).__name__}: {str(e)[:200]}"])
+    if row.recovery_ms is None and not row.why:
+        row.why.append("no recovery was observed")
+    row.ok = (not row.why and row.books_ok is not False and row.lost == 0
+              and row.duplicates == 0)
     row.seconds = round(time.monotonic() - t0, 2)
     return row
 
