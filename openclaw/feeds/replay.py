@@ -17,7 +17,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -70,57 +70,72 @@ def read_events(paths: list[Path]) -> list[Event]:
     n = 0
     for path in paths:
         for name, stream in _open_members(Path(path)):
-            with stream:
-                lines = iter(stream)
-                first = next(lines, "")
-                rest = (ln.rstrip("\n") for ln in lines)
-                first = first.rstrip("\n")
-                if first.startswith('{"t":'):
-                    fmt = "jsonl"
-                elif TEXT_CONNECT.match(first):
-                    fmt = "ws"
-                elif " -> " in first.split(": ", 1)[0]:
-                    fmt = "http"
-                else:
-                    fmt = "raw"
-                conn = TEXT_CONNECT.match(first).group(1) if fmt == "ws" else name
-                conns: dict[str, str] = {}
-                for lineno, line in enumerate(_chain(first, rest), 1):
-                    if not line or (fmt == "ws" and lineno == 1):
-                        continue
-                    n += 1
-                    if fmt == "raw":
-                        events.append(Event(float(n), n, "recv", conn, line))
-                    elif fmt == "jsonl":
-                        try:
-                            rec = orjson.loads(line)
-                        except orjson.JSONDecodeError as e:
-                            raise ReplayError(f"{name}:{lineno}: not JSON: {e}") from None
-                        t = rec.get("t")
-                        if t == "connect":
-                            conns[rec.get("conn", "")] = rec.get("addr", "")
-                        elif t == "recv":
-                            conn_id = rec.get("conn", "")
-                            addr = conns.get(conn_id, "")
-                            events.append(Event(float(rec["ts"]), n, "recv",
-                                                f"{addr}#{conn_id}", rec["data"]))
-                        elif t == "http":
-                            events.append(Event(float(rec.get("ts", 0.0)), n, "http",
-                                                rec.get("conn", ""), rec["data"],
-                                                rec.get("url", "")))
-                    else:
-                        head, sep, body = line.partition(": ")
-                        if not sep:
-                            raise ReplayError(f"{name}:{lineno}: expected '<time>: <frame>'")
-                        if fmt == "ws":
-                            if "<->" in head or " <- " in head:
-                                continue          # connect line, or a frame the client sent
-                            events.append(Event(float(head), n, "recv", conn, body))
-                        else:
-                            url, _, ts = head.partition(" -> ")
-                            events.append(Event(float(ts), n, "http", name, body, url))
+            try:
+                n = _read_member(name, stream, events, n)
+            except ReplayError:
+                raise
+            except UnicodeDecodeError as e:
+                raise ReplayError(f"{name}: not UTF-8 text at byte {e.start} of a line: "
+                                  f"{e.reason}") from None
+            except (KeyError, TypeError, ValueError) as e:   # a damaged time or record field
+                raise ReplayError(f"{name}: malformed line: {type(e).__name__}: "
+                                  f"{str(e)[:200]}") from None
     events.sort()
     return events
+
+
+def _read_member(name: str, stream: Any, events: list[Event], n: int) -> int:
+    """One file (or archive member) appended to ``events``; returns the frame count so far."""
+    with stream:
+        lines = iter(stream)
+        first = next(lines, "")
+        rest = (ln.rstrip("\n") for ln in lines)
+        first = first.rstrip("\n")
+        if first.startswith('{"t":'):
+            fmt = "jsonl"
+        elif TEXT_CONNECT.match(first):
+            fmt = "ws"
+        elif " -> " in first.split(": ", 1)[0]:
+            fmt = "http"
+        else:
+            fmt = "raw"
+        conn = TEXT_CONNECT.match(first).group(1) if fmt == "ws" else name
+        conns: dict[str, str] = {}
+        for lineno, line in enumerate(_chain(first, rest), 1):
+            if not line or (fmt == "ws" and lineno == 1):
+                continue
+            n += 1
+            if fmt == "raw":
+                events.append(Event(float(n), n, "recv", conn, line))
+            elif fmt == "jsonl":
+                try:
+                    rec = orjson.loads(line)
+                except orjson.JSONDecodeError as e:
+                    raise ReplayError(f"{name}:{lineno}: not JSON: {e}") from None
+                t = rec.get("t")
+                if t == "connect":
+                    conns[rec.get("conn", "")] = rec.get("addr", "")
+                elif t == "recv":
+                    conn_id = rec.get("conn", "")
+                    addr = conns.get(conn_id, "")
+                    events.append(Event(float(rec["ts"]), n, "recv",
+                                        f"{addr}#{conn_id}", rec["data"]))
+                elif t == "http":
+                    events.append(Event(float(rec.get("ts", 0.0)), n, "http",
+                                        rec.get("conn", ""), rec["data"],
+                                        rec.get("url", "")))
+            else:
+                head, sep, body = line.partition(": ")
+                if not sep:
+                    raise ReplayError(f"{name}:{lineno}: expected '<time>: <frame>'")
+                if fmt == "ws":
+                    if "<->" in head or " <- " in head:
+                        continue          # connect line, or a frame the client sent
+                    events.append(Event(float(head), n, "recv", conn, body))
+                else:
+                    url, _, ts = head.partition(" -> ")
+                    events.append(Event(float(ts), n, "http", name, body, url))
+    return n
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
@@ -135,6 +150,7 @@ class ReplayResult:
     syncs: list[BookSync]
     ticker_checked: int = 0
     ticker_mismatched: int = 0
+    ticker_malformed: int = 0
     snapshots_missing: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -165,6 +181,7 @@ class ReplayResult:
             "depth_messages": c.depth_messages,
             "bookticker_checked": self.ticker_checked,
             "bookticker_mismatched": self.ticker_mismatched,
+            "bookticker_malformed": self.ticker_malformed,
             "snapshots_missing": self.snapshots_missing,
         }
 
@@ -232,9 +249,13 @@ def replay(venue: str, paths: list[Path], feed: VenueFeed,
                 if ticker is not None:
                     _check_ticker(result, sync.bookset.book(book_id), ticker)
             elif "bookTicker" in ev.data[:80]:
-                msg = orjson.loads(ev.data)
-                data = msg.get("data", msg)
-                tickers[(data["s"], int(data["u"]))] = data
+                try:
+                    msg = orjson.loads(ev.data)
+                    data = msg.get("data", msg)
+                    tickers[(data["s"], int(data["u"]))] = data
+                except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError,
+                        ValueError):
+                    result.ticker_malformed += 1    # a damaged line: counted, not compared
     result.syncs = list(syncs.values())
     result.snapshots_missing = sorted(wanted)
     return result

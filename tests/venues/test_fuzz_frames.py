@@ -1,14 +1,15 @@
 """Fuzzing the depth decoders and book syncs of every crypto venue with mutated real frames
 (the repository's recordings, through ``openclaw-trading replay``'s path): no exception escapes
 but the typed ``ReplayError``, and no LIVE book is crossed afterwards. Bounded examples (seconds);
-the mutations: bytes flipped, a frame truncated, a frame duplicated, two frames swapped."""
+the mutations: bytes flipped, a frame truncated, a frame duplicated, two frames swapped. It found
+two untyped errors (a line that is not UTF-8, a damaged bookTicker line), now a ``ReplayError``
+naming the file and a counted ``bookticker_malformed``."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -68,32 +69,40 @@ def _fuzz(venue: str, muts: list[Mutation]) -> None:
                     assert not sync.bookset.book(book_id).is_crossed(), (venue, muts)
 
 
-#: found by this fuzzing and not fixed yet: a mutated recording ends in an untyped exception
-#: (``read_events`` decodes a line as UTF-8 without catching the error; the Binance replay
-#: parses a bookTicker frame with ``orjson.loads`` unguarded). Strict: fixing them flips these.
-KNOWN = pytest.mark.xfail(strict=True, raises=(UnicodeDecodeError, orjson.JSONDecodeError),
-                          reason="replay: untyped UnicodeDecodeError / JSONDecodeError escapes")
-
 FUZZ = settings(max_examples=15, deadline=None, derandomize=True, report_multiple_bugs=False,
                 suppress_health_check=[HealthCheck.too_slow])
 
 
-@KNOWN
 @FUZZ
 @given(mutations)
 def test_binance_mutated_frames(muts: list[Mutation]) -> None:
     _fuzz("binance", muts)
 
 
-@KNOWN
 @FUZZ
 @given(mutations)
 def test_okx_mutated_frames(muts: list[Mutation]) -> None:
     _fuzz("okx", muts)
 
 
-@KNOWN
 @FUZZ
 @given(mutations)
 def test_bybit_mutated_frames(muts: list[Mutation]) -> None:
     _fuzz("bybit", muts)
+
+
+def test_the_two_errors_fuzzing_found_are_typed_or_counted(tmp_path: Path) -> None:
+    """A recording line that is not UTF-8 is a ``ReplayError`` naming the file; a damaged
+    Binance bookTicker line is counted (``bookticker_malformed``) and the replay goes on."""
+    lines = (DATA / RECORDINGS["binance"][0]).read_bytes().splitlines(keepends=True)[:HEAD]
+    bad = tmp_path / "bad.ws"
+    bad.write_bytes(b"".join(lines[:5] + [b"\xff\xfe\n"] + lines[5:]))
+    with pytest.raises(ReplayError, match="bad.ws: not UTF-8"):
+        replay("binance", [bad, DATA / RECORDINGS["binance"][1]])
+    k = next(i for i, ln in enumerate(lines) if i and b"@bookTicker\"" in ln[:200])
+    head, _, body = lines[k].partition(b": ")
+    lines[k] = head + b": " + body[: len(body) // 2] + b"\n"       # the frame cut in half
+    cut = tmp_path / "cut.ws"
+    cut.write_bytes(b"".join(lines))
+    got = replay("binance", [cut, DATA / RECORDINGS["binance"][1]]).as_dict()
+    assert got["bookticker_malformed"] == 1, got
