@@ -186,4 +186,24 @@ def bench_feed(
         raise typer.Exit(code=1)
 
 
+@bench_app.command("record")
+def bench_record(
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    quick: bool = typer.Option(False, "--quick", help="Fewer frames, repetitions, a shorter demo."),
+    reps: int = typer.Option(0, "--reps", help="Repetitions (0 = default)."),
+    messages: int = typer.Option(0, "--messages", help="Hook: frames per venue (0 = default)."),
+    recording: Path | None = typer.Option(  # noqa: B008
+        None, "--recording", help="Replay this recording (default: record a short demo)."),
+    profile: bool = typer.Option(False, "--profile", help="Add a cProfile of one replay."),
+) -> None:
+    """Recorder hook cost per frame (with vs without, same frames) and replay frames/s through
+    decode -> book -> detect."""
+    from openclaw.bench.record import run_record_bench
+
+    result = run_record_bench(quick=quick, json_out=json_out, reps=reps or None,
+                              messages=messages or None, recording=recording, profile=profile)
+    if not result["ok"]:
+        raise typer.Exit(code=1)
+
+
 app.add_typer(bench_app, name="bench")
