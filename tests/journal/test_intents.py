@@ -58,8 +58,11 @@ def test_too_large_and_torn_records_are_refused(tmp_path: Path) -> None:
     slot = log.append([make_order(), make_order()])
     log.close()
     with path.open("r+b") as f:        # a record cut short: its CRC no longer matches
-        f.seek(RECORD_SIZE * (1 + slot) + 32 + 176 + 5)
-        f.write(b"X")
+        at = RECORD_SIZE * (1 + slot) + 32 + 176 + 5
+        f.seek(at)
+        byte = f.read(1)[0]
+        f.seek(at)
+        f.write(bytes([byte ^ 0xFF]))     # always a different byte (a fixed one could match)
     log, found = IntentLog.open(path)
     assert found == [] and log.torn == 1
     log.close()

@@ -34,10 +34,11 @@ def test_demo_backtest_matches_the_demo(recorded: tuple[dict, Path]) -> None:
     assert demo["arbitrages"] >= 3
     # tolerances and why: docs/recording.md, "Calibration"
     assert abs(bt["arbitrages"] - demo["arbitrages"]) <= max(2, 0.25 * demo["arbitrages"])
-    # filled legs: the backtest is optimistic (its fills never consume the recorded book and
-    # it does not see the simulators' own matching state), so at least the demo's; not yet
-    # calibrated above that (unwind legs included: 49-77 vs the demo's 49, docs/recording.md)
-    assert demo["filled_legs"] <= bt["filled_legs"] <= bt["orders"]
+    # filled legs (unwind legs included): not calibrated yet, the gap goes both ways between
+    # runs (backtest 70 and 77 vs the demo's 49; 57 vs 72): within a factor of 2 either way
+    # (docs/recording.md, "Calibration"); never more than the orders the backtest sent
+    assert demo["filled_legs"] / 2 <= bt["filled_legs"] <= min(2 * demo["filled_legs"],
+                                                                bt["orders"])
     assert abs(bt["incomplete"] - demo["incomplete"]) <= 3
     assert abs(bt["pnl_usdt_marked"] - demo["pnl_usdt_marked"]) <= max(
         20.0, 0.35 * abs(demo["pnl_usdt_marked"]))
