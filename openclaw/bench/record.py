@@ -35,6 +35,7 @@ from typing import Any
 
 from openclaw._core.book import set_sim_time
 from openclaw.app.backtest import Recording, load_recording
+from openclaw.app.backtest.engine import apply_event
 from openclaw.app.config import Config
 from openclaw.app.runner import DEFAULT_MAX_START, default_limits
 from openclaw.bench.feed import FeedCase, check_openclaw, generate_cases, new_sync
@@ -189,35 +190,11 @@ def build_replay(rec: Recording, cfg: Config) -> tuple[dict[str, BookSync], Aggr
 
 
 def replay_events(rec: Recording, syncs: dict[str, BookSync], agg: Aggregator) -> int:
-    """The timed loop: every recorded event through its sync and the Aggregator; frames."""
-    on_book = agg.on_book
-    book_ids = agg.book_ids
-    streams = rec.streams
-    frames = 0
+    """The timed loop: every recorded event through the backtest's ``apply_event``; frames."""
     connected: set[str] = set()
-    for ns, _, stream, kind, payload, extra in rec.events:
-        set_sim_time(ns)
-        sync = syncs.get(stream)
-        if sync is None:
-            continue
-        if kind == "recv":
-            frames += 1
-            book_id = sync.on_frame(payload, ns)
-            if book_id >= 0:
-                on_book(book_id, ns)
-        elif kind == "http":
-            book_id = book_ids.get((streams[stream][0], extra.get("book", "")), -1)
-            if book_id >= 0:
-                got = sync.on_snapshot(book_id, payload.encode(), ns)
-                if got >= 0:
-                    on_book(got, ns)
-        elif kind == "connect":
-            if stream in connected:
-                sync.on_disconnect()
-            connected.add(stream)
-            sync.on_connect()
-        if sync.actions:
-            sync.actions.clear()        # a recording answers nothing: snapshots are in it
+    frames = 0
+    for event in rec.events:
+        frames += apply_event(rec, syncs, agg, connected, event)
     return frames
 
 

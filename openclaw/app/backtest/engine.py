@@ -159,40 +159,51 @@ async def _turn() -> None:
         await asyncio.sleep(0)
 
 
+def apply_event(rec: Recording, syncs: dict[str, BookSync], agg: Aggregator,
+                connected: set[str], event: tuple[Any, ...]) -> int:
+    """One recorded event on simulated time, through its stream's sync and the Aggregator, as
+    the socket loop would (a frame, a REST snapshot, a connect); returns 1 for a frame. A
+    recording answers nothing: the syncs' requests are dropped (the snapshots are in it)."""
+    ns, _, stream, kind, payload, extra = event
+    set_sim_time(ns)
+    sync = syncs.get(stream)
+    if sync is None:
+        return 0
+    frame = 0
+    if kind == "recv":
+        frame = 1
+        book_id = sync.on_frame(payload, ns)
+        if book_id >= 0:
+            agg.on_book(book_id, ns)
+    elif kind == "http":
+        book_id = agg.book_ids.get((rec.streams[stream][0], extra.get("book", "")), -1)
+        if book_id >= 0:
+            got = sync.on_snapshot(book_id, payload.encode(), ns)
+            if got >= 0:
+                agg.on_book(got, ns)
+    elif kind == "connect":
+        if stream in connected:
+            sync.on_disconnect()
+        connected.add(stream)
+        sync.on_connect()
+    if sync.actions:
+        sync.actions.clear()
+    return frame
+
+
 async def _drive(rec: Recording, agg: Aggregator, syncs: dict[str, BookSync],
                  route: SimRoute, manager: OrderManager) -> int:
     """Every recorded event in time order, the venue events due in between; returns frames."""
     connected: set[str] = set()
     frames = 0
-    on_book = agg.on_book
     queue = route.queue
-    for ns, _, stream, kind, payload, extra in rec.events:
+    for event in rec.events:
+        ns = event[0]
         while queue and queue[0][0] <= ns:
             set_sim_time(max(queue[0][0], 1))
             route.run_next()
             await _turn()
-        set_sim_time(ns)
-        sync = syncs.get(stream)
-        if sync is None:
-            continue
-        if kind == "recv":
-            frames += 1
-            book_id = sync.on_frame(payload, ns)
-            if book_id >= 0:
-                on_book(book_id, ns)
-        elif kind == "http":
-            venue = rec.streams[stream][0]
-            book_id = agg.book_ids.get((venue, extra.get("book", "")), -1)
-            if book_id >= 0:
-                got = sync.on_snapshot(book_id, payload.encode(), ns)
-                if got >= 0:
-                    on_book(got, ns)
-        elif kind == "connect":
-            if stream in connected:
-                sync.on_disconnect()
-            connected.add(stream)
-            sync.on_connect()
-        sync.actions.clear()            # a recording answers nothing: snapshots are in it
+        frames += apply_event(rec, syncs, agg, connected, event)
         if manager.in_flight:
             await _turn()
     while queue:                        # what is still on its way lands, in simulated time
